@@ -1,0 +1,34 @@
+"""collapse_lib: the numpy library behind "Model Collapse, Honestly".
+
+One recursion made of small parts: distributions (the world and every fitted
+model), families (``fit(data) -> distribution``), schemes (how each
+generation's training data is composed), filters (what is done to generated
+samples) and :func:`simulate`, which runs many replicates at once.
+
+>>> import numpy as np, collapse_lib as cl
+>>> world = cl.NormalMixture(weights=[0.97, 0.03], means=[0.0, 8.0], stds=[1.0, 1.0])
+>>> run = cl.simulate(world, cl.NormalFit(ddof=0), n=5000, generations=8,
+...                   scheme=cl.Anchor(0.10), replicates=1000, seed=0)
+>>> run.models[8].tail_mass(5.0).shape
+(1000,)
+"""
+
+from .distributions import Categorical, Distribution, Normal, NormalMixture
+from .families import CategoricalFit, Family, NormalFit
+from .filters import Filter, NoFilter
+from .schemes import Accumulate, Anchor, Replace, Scheme
+from .simulate import Run, simulate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Distribution", "Normal", "NormalMixture", "Categorical",
+    "Family", "NormalFit", "CategoricalFit",
+    "Scheme", "Replace", "Anchor", "Accumulate",
+    "Filter", "NoFilter",
+    "simulate", "Run",
+]
+
+from . import plotting  # noqa: E402  (house figure style: cl.plotting)
+
+__all__ += ["plotting"]
