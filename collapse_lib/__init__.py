@@ -16,7 +16,8 @@ samples) and :func:`simulate`, which runs many replicates at once.
 from .distributions import Categorical, Distribution, Normal, NormalMixture
 from .families import CategoricalFit, Family, NormalFit
 from .filters import Filter, NoFilter
-from .schemes import Accumulate, Anchor, Replace, Scheme
+from .schemes import (Accumulate, AccumulateSubsample, Anchor, Augment, FixedReal, Replace, Scheme,
+                      SyntheticShare)
 from .simulate import Run, simulate
 
 __version__ = "0.1.0"
@@ -25,6 +26,7 @@ __all__ = [
     "Distribution", "Normal", "NormalMixture", "Categorical",
     "Family", "NormalFit", "CategoricalFit",
     "Scheme", "Replace", "Anchor", "Accumulate",
+    "AccumulateSubsample", "FixedReal", "Augment", "SyntheticShare",
     "Filter", "NoFilter",
     "simulate", "Run",
 ]

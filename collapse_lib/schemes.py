@@ -4,21 +4,53 @@ Generation 0 trains on a real sample of size ``n``. For every later generation
 ``t`` a scheme combines draws from the previous model (``synthetic(k)``), fresh
 draws from the world (``real(k)``) and whatever it keeps in its ``state``. Both
 callables return arrays of shape ``(R, k)``, one row per replicate.
+:func:`collapse_lib.simulate` puts its random generator in ``state["rng"]``
+for schemes that make random choices of their own (such as subsampling).
+
+Each scheme says which paper's workflow it reproduces:
+
+========================  =====================================================
+:class:`Replace`          Shumailov et al. (2024): fully recursive, no real data
+:class:`Anchor`           fresh real data mixed in (Shumailov et al.'s "10% of
+                          the original data"; Bertrand et al. 2024)
+:class:`Accumulate`       Gerstgrasser et al. (2024): keep everything
+:class:`AccumulateSubsample`  Kazdan et al. (2024): keep everything, train on a
+                          fixed-size random subset
+:class:`FixedReal`        Alemohammad et al. (2024): a fixed real set reused,
+                          the rest synthetic (same size as the anchor)
+:class:`Augment`          Alemohammad et al. (2024): the whole fixed real set
+                          plus a ratio of synthetic data
+:class:`SyntheticShare`   web drift: the synthetic share follows a schedule
+========================  =====================================================
 
 Introduced in chapter 2, "A simulation you can run"; compared in chapter 7.
 """
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from ._validate import check_fraction
+from ._validate import check_fraction, check_real
 
-__all__ = ["Scheme", "Replace", "Anchor", "Accumulate"]
+__all__ = [
+    "Scheme", "Replace", "Anchor", "Accumulate", "AccumulateSubsample",
+    "FixedReal", "Augment", "SyntheticShare",
+]
+
+
+def _round_half_up(x):
+    return int(np.floor(x + 0.5))
 
 
 class Scheme:
-    """Base class of data schemes."""
+    """Base class of data schemes.
+
+    A subclass implements :meth:`next_data`; it may override :meth:`initial`
+    (to keep part of the generation-0 sample) and :meth:`check` (to validate
+    itself against the run's ``n`` and ``generations``).
+    """
 
     def initial(self, real_data, state):
         """Training data of generation 0 (default: the real sample itself)."""
@@ -27,6 +59,9 @@ class Scheme:
     def next_data(self, t, n, synthetic, real, state):  # pragma: no cover - interface
         """Training data of generation ``t >= 1`` as an array ``(R, m)``."""
         raise NotImplementedError
+
+    def check(self, n, generations):
+        """Raise ValueError if the scheme cannot serve a run of this size (default: always fine)."""
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -43,6 +78,19 @@ class Replace(Scheme):
         return synthetic(n)
 
 
+def _compose(*parts):
+    """Concatenate parts given as arrays or ``(draw, k)`` pairs, skipping empty ones."""
+    arrays = []
+    for part in parts:
+        if isinstance(part, tuple):
+            draw, k = part
+            if k:
+                arrays.append(draw(k))
+        elif part.shape[-1]:
+            arrays.append(part)
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays, axis=-1)
+
+
 class Anchor(Scheme):
     """Mix a fixed fraction of fresh real data into every generation.
 
@@ -57,7 +105,8 @@ class Anchor(Scheme):
     Notes
     -----
     The Nature paper's language-model runs keep "10% of the original data";
-    Bertrand et al. (2024) study the same mixing.
+    Bertrand et al. (2024) study the same mixing. Here the real part is
+    *fresh* every generation; :class:`FixedReal` reuses one real set instead.
     """
 
     def __init__(self, fraction):
@@ -96,3 +145,199 @@ class Accumulate(Scheme):
     def next_data(self, t, n, synthetic, real, state):
         state["pool"] = np.concatenate([state["pool"], synthetic(n)], axis=-1)
         return state["pool"]
+
+
+class AccumulateSubsample(Scheme):
+    """Keep every sample seen so far, but train on a random subset of ``n`` of them.
+
+    The "accumulate-subsample" workflow of Kazdan et al. (2024, "Collapse or
+    Thrive?"): the pool grows as in :class:`Accumulate` (the generation-0 real
+    sample plus ``n`` new synthetic samples per generation), while each model
+    is trained on ``n`` points drawn uniformly without replacement from the
+    pool, so the training budget stays fixed as the pool grows. Generation 0
+    trains on the real sample itself.
+
+    Notes
+    -----
+    The subset is drawn independently per replicate and per generation with
+    the run's generator (``state["rng"]``). The pool is kept point by point,
+    so this scheme always runs on the points path of
+    :func:`collapse_lib.simulate` and its memory grows with the generations.
+    """
+
+    def initial(self, real_data, state):
+        state["pool"] = real_data
+        return real_data
+
+    def next_data(self, t, n, synthetic, real, state):
+        pool = np.concatenate([state["pool"], synthetic(n)], axis=-1)
+        state["pool"] = pool
+        rng = state.get("rng")
+        if rng is None:
+            raise ValueError("AccumulateSubsample needs state['rng'] (simulate provides it)")
+        # n smallest of iid uniform keys: a uniform random subset of size n per row
+        keys = rng.random(pool.shape)
+        idx = np.argpartition(keys, n - 1, axis=-1)[:, :n]
+        idx.sort(axis=-1)
+        return np.take_along_axis(pool, idx, axis=-1)
+
+
+class FixedReal(Scheme):
+    """Reuse one fixed real set every generation; the rest is synthetic.
+
+    The "fixed real data" loop of Alemohammad et al. (2024, "Self-Consuming
+    Generative Models Go MAD"), sized like :class:`Anchor` so the two can be
+    compared one for one: generation ``t >= 1`` trains on
+    ``int(n * (1 - fraction))`` fresh synthetic samples of the previous model
+    plus the *same* ``n - int(n * (1 - fraction))`` real points every time
+    (the first ones of the generation-0 real sample). Anchor brings new real
+    data each generation; this scheme never does.
+
+    Parameters
+    ----------
+    fraction : float in [0, 1]
+        Share of the training set taken by the fixed real points.
+        ``FixedReal(0)`` is :class:`Replace`; ``FixedReal(1)`` refits the
+        generation-0 sample forever.
+    """
+
+    def __init__(self, fraction):
+        self.fraction = check_fraction("fraction", fraction)
+
+    def split(self, n):
+        """Return ``(n_synthetic, n_fixed_real)`` for ``n`` training samples."""
+        n_syn = int(n * (1.0 - self.fraction))
+        return n_syn, n - n_syn
+
+    def initial(self, real_data, state):
+        n = real_data.shape[-1]
+        state["fixed"] = real_data[..., : self.split(n)[1]]
+        return real_data
+
+    def next_data(self, t, n, synthetic, real, state):
+        n_syn, _ = self.split(n)
+        return _compose((synthetic, n_syn), state["fixed"])
+
+    def __repr__(self):
+        return f"FixedReal({self.fraction:g})"
+
+
+class Augment(Scheme):
+    """Keep the whole generation-0 real sample and add synthetic data to it.
+
+    The "fixed real data" loop of Alemohammad et al. (2024) in its
+    augmentation form: generation ``t >= 1`` trains on all ``n`` real points
+    of generation 0 plus ``round(ratio * n)`` fresh synthetic samples of the
+    previous model (``n + round(ratio * n)`` points in all). This is the
+    common practice of augmenting a fixed real data set with generated data.
+
+    Parameters
+    ----------
+    ratio : float >= 0
+        Synthetic points per real point. ``Augment(0)`` refits the real sample
+        forever; ``Augment(1)`` doubles the training set with synthetic data.
+    """
+
+    def __init__(self, ratio=1.0):
+        ratio = check_real("ratio", ratio)
+        if ratio < 0:
+            raise ValueError(f"ratio must be >= 0 (synthetic points per real point), got {ratio}")
+        self.ratio = ratio
+
+    def n_synthetic(self, n):
+        """Number of synthetic points added to the ``n`` real ones."""
+        return _round_half_up(self.ratio * n)
+
+    def initial(self, real_data, state):
+        state["fixed"] = real_data
+        return real_data
+
+    def next_data(self, t, n, synthetic, real, state):
+        return _compose(state["fixed"], (synthetic, self.n_synthetic(n)))
+
+    def __repr__(self):
+        return f"Augment({self.ratio:g})"
+
+
+class SyntheticShare(Scheme):
+    """A synthetic share that follows a schedule over generations (web drift).
+
+    Generation ``t >= 1`` trains on ``n`` points: ``round(n * s_t)`` synthetic
+    samples of the previous model and fresh real samples for the rest, where
+    ``s_t`` is the synthetic share of generation ``t``. This models a web
+    whose share of generated content rises over time, each crawl mixing
+    whatever is out there (generation 0 is all real).
+
+    Parameters
+    ----------
+    schedule : array_like or callable
+        Either values in [0, 1] with ``schedule[t - 1]`` the share of
+        generation ``t`` (length at least the run's ``generations``), or a
+        function ``schedule(t) -> share`` for ``t >= 1``.
+
+    Notes
+    -----
+    Rounding is half up, so a constant share ``s`` is :class:`Anchor` with
+    fraction ``1 - s`` up to the rounding of ``n * s`` (Anchor truncates).
+
+    Examples
+    --------
+    >>> import collapse_lib as cl
+    >>> drift = cl.SyntheticShare.linear(0.0, 0.9, generations=10)
+    >>> [drift.share(t) for t in (1, 10)]
+    [0.0, 0.9]
+    """
+
+    def __init__(self, schedule):
+        if callable(schedule):
+            self._fn, self.schedule = schedule, None
+            return
+        try:
+            arr = np.asarray(schedule, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError("schedule must be an array of shares in [0, 1] or a callable t -> share") from None
+        if arr.ndim != 1 or arr.size == 0:
+            raise ValueError(f"schedule must be a non-empty 1-D array (one share per generation), got shape {arr.shape}")
+        if not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
+            raise ValueError("schedule values must be shares in [0, 1] (no NaN or inf)")
+        self._fn, self.schedule = None, arr
+
+    @classmethod
+    def linear(cls, start, stop, generations):
+        """A share rising (or falling) linearly from ``start`` at generation 1 to ``stop`` at ``generations``."""
+        start, stop = check_fraction("start", start), check_fraction("stop", stop)
+        if isinstance(generations, bool) or not isinstance(generations, numbers.Integral) or generations < 1:
+            raise ValueError(f"generations must be an integer >= 1, got {generations!r}")
+        return cls(np.linspace(start, stop, int(generations)))
+
+    def share(self, t):
+        """Synthetic share of generation ``t >= 1``, checked to lie in [0, 1]."""
+        if self._fn is None:
+            if t - 1 >= self.schedule.size:
+                raise ValueError(f"schedule has {self.schedule.size} values, too short for generation {t}")
+            return float(self.schedule[t - 1])
+        value = self._fn(t)
+        try:
+            return check_fraction(f"schedule({t})", value)
+        except TypeError:
+            raise TypeError(f"schedule({t}) must return a real number in [0, 1], got {type(value).__name__}") from None
+
+    def split(self, t, n):
+        """Return ``(n_synthetic, n_real)`` of generation ``t``."""
+        n_syn = min(n, _round_half_up(n * self.share(t)))
+        return n_syn, n - n_syn
+
+    def check(self, n, generations):
+        if self.schedule is not None and self.schedule.size < generations:
+            raise ValueError(
+                f"schedule must have at least generations={generations} values (schedule[t - 1] is generation t), "
+                f"got {self.schedule.size}")
+
+    def next_data(self, t, n, synthetic, real, state):
+        n_syn, n_real = self.split(t, n)
+        return _compose((synthetic, n_syn), (real, n_real))
+
+    def __repr__(self):
+        if self.schedule is None:
+            return f"SyntheticShare({getattr(self._fn, '__name__', 'callable')})"
+        return f"SyntheticShare(len={self.schedule.size}, {self.schedule[0]:g}..{self.schedule[-1]:g})"

@@ -169,6 +169,9 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
     if n < min_samples:
         raise ValueError(f"n must be >= {min_samples} for {family!r}, got {n}")
 
+    if callable(getattr(scheme, "check", None)):
+        scheme.check(n, generations)
+
     rng = np.random.default_rng(seed)
     fit = family._fit if isinstance(family, Family) else _external_fit(family)
 
@@ -177,7 +180,7 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
             return world.sample(k, rng)
         return world.sample(replicates * k, rng).reshape(replicates, k)
 
-    state = {}
+    state = {"rng": rng}
     models, kept, recorded = [], [], {key: [] for key in data_metrics}
 
     def keep(t, model, data):
