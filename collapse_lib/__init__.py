@@ -34,3 +34,8 @@ __all__ = [
 from . import plotting  # noqa: E402  (house figure style: cl.plotting)
 
 __all__ += ["plotting"]
+
+from . import source  # noqa: E402  (chapter 2: the source's printed experiment, run exactly)
+from .source import source_experiment  # noqa: E402
+
+__all__ += ["source", "source_experiment"]
