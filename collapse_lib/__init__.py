@@ -39,3 +39,12 @@ from . import source  # noqa: E402  (chapter 2: the source's printed experiment,
 from .source import source_experiment  # noqa: E402
 
 __all__ += ["source", "source_experiment"]
+
+from . import workflows  # noqa: E402  (chapters 7-9: workflows compared, distillation, provenance)
+from .workflows import (  # noqa: E402
+    Distillation, ProvenanceCap, Sweep, compare_schemes, distill_once, error_trajectory,
+    sweep_fraction, tail_lost, tail_ratio,
+)
+
+__all__ += ["workflows", "Distillation", "ProvenanceCap", "Sweep", "compare_schemes", "distill_once",
+            "error_trajectory", "sweep_fraction", "tail_lost", "tail_ratio"]
