@@ -43,6 +43,8 @@ __all__ = [
     "moment_matched_tail",
     "expected_moments",
     "anchored_fixed_point",
+    "print_probability",
+    "implied_model",
 ]
 
 #: The world of the source's experiment: (weight, mean, std) of the core and of the rare tail.
@@ -406,4 +408,89 @@ def anchored_fixed_point(n=5000, anchor=0.10, threshold=5.0, stratified=True):
         "model_tail": model_tail, "real_tail": real_tail, "data_tail": data_tail,
         "real_share": (r * real_tail / n) / data_tail,
         "n_synthetic": m, "n_real": r,
+    }
+
+
+def print_probability(printed, n, tail, decimals=3):
+    """Probability that the procedure prints ``printed`` for one generation's training data.
+
+    A generation of ``n`` points drawn from a model with tail mass ``tail`` has
+    a Binomial(n, tail) count above the threshold; the procedure prints the
+    fraction rounded to ``decimals`` places. This sums the binomial
+    probabilities of every count that prints as ``printed``.
+
+    Introduced in chapter 2, "A simulation you can run" (how likely is a
+    printed 0.000?).
+
+    Parameters
+    ----------
+    printed : float
+        The printed value, e.g. 0.0.
+    n : int >= 1
+        Points per generation.
+    tail : float in [0, 1]
+        The generating model's P(X > threshold).
+    decimals : int >= 0
+
+    Returns
+    -------
+    float
+    """
+    printed = check_real("printed", printed)
+    n = check_int("n", n, minimum=1)
+    tail = check_fraction("tail", tail)
+    decimals = check_int("decimals", decimals, minimum=0)
+    from scipy import stats
+
+    k = np.arange(n + 1)
+    shown = np.array([float(f"{c / n:.{decimals}f}") for c in k])
+    target = float(f"{printed:.{decimals}f}")
+    return float(stats.binom.pmf(k[shown == target], n, tail).sum())
+
+
+def implied_model(data_tail, n=5000, anchor=0.10, threshold=5.0):
+    """The Gaussian model a printed training-data tail fraction would require.
+
+    Inverts the anchored bookkeeping: if a generation's training data is
+    ``int(n (1 - a))`` model samples and the rest real, a printed fraction
+    ``d`` above the threshold needs the model's own tail to be
+    ``(n d - n_real real_tail) / n_synthetic``. With the mean at the world's
+    (where the anchored fit settles), this returns the standard deviation such
+    a model must have, and its variance relative to the world's.
+
+    Introduced in chapter 2, "A simulation you can run" (what the claimed
+    anchored numbers would need).
+
+    Parameters
+    ----------
+    data_tail : float in [0, 1]
+        A printed (claimed) training-data fraction above ``threshold``.
+    n : int >= 1
+    anchor : float in [0, 1) or None
+    threshold : float
+
+    Returns
+    -------
+    dict
+        ``model_tail`` (required), ``std`` and ``var_factor`` (required
+        variance over the world's), NaN-free: ``std`` is None when no
+        Gaussian with the world's mean can give that tail.
+    """
+    data_tail = check_fraction("data_tail", data_tail)
+    n = check_int("n", n, minimum=1)
+    anchor = _check_anchor(anchor)
+    threshold = check_real("threshold", threshold)
+    m, r = _anchor_split(n, anchor)
+    if m == 0:
+        raise ValueError("anchor must be < 1: with anchor=1 no model sample enters the training data")
+    world = source_world()
+    real_tail = float(world.tail_mass(threshold))
+    model_tail = (n * data_tail - r * real_tail) / m
+    mean = float(world.mean)
+    std = None
+    if 0.0 < model_tail < 0.5 and threshold > mean:
+        std = float((threshold - mean) / special.ndtri(1.0 - model_tail))
+    return {
+        "model_tail": float(model_tail), "std": std,
+        "var_factor": None if std is None else std**2 / float(world.var),
     }

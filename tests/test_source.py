@@ -192,3 +192,25 @@ def test_fixed_point_needs_a_real_point():
 def test_tiny_n_is_legal_and_finite():
     run = src.source_experiment(n=1, generations=5, seed=0)
     assert np.all(run.std == 0) and np.all(np.isfinite(run.model_tail))
+
+
+def test_print_probability_sums_binomial_counts_that_round_to_the_value():
+    from scipy import stats
+    n, p = 5000, 0.00245
+    # 0.000 is printed for counts 0, 1, 2 (2/5000 = 0.0004); 0.001 for counts 3..7
+    assert src.print_probability(0.0, n, p) == pytest.approx(stats.binom.cdf(2, n, p), rel=1e-12)
+    assert src.print_probability(0.001, n, p) == pytest.approx(stats.binom.cdf(7, n, p) - stats.binom.cdf(2, n, p), rel=1e-12)
+    total = sum(src.print_probability(v / 1000, n, p) for v in range(0, 1001))
+    assert total == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(ValueError, match="tail"):
+        src.print_probability(0.0, n, 1.5)
+
+
+def test_implied_model_inverts_the_anchored_bookkeeping():
+    fp = src.anchored_fixed_point(n=5000, anchor=0.1, stratified=False)
+    back = src.implied_model(fp["data_tail"], n=5000, anchor=0.1)
+    assert back["model_tail"] == pytest.approx(fp["model_tail"], rel=1e-9)
+    assert back["std"] == pytest.approx(fp["std"], rel=1e-6)
+    assert src.implied_model(0.0, anchor=0.1)["std"] is None  # below what the real block alone gives
+    with pytest.raises(ValueError, match="anchor"):
+        src.implied_model(0.01, anchor=1.0)
