@@ -52,7 +52,7 @@ __all__ += ["workflows", "Distillation", "ProvenanceCap", "Sweep", "compare_sche
 from . import theory  # noqa: E402  (closed forms checked by simulation: chapters 3, 4, 5, 7)
 
 __all__ += ["theory"]
-from .empirical import Empirical, EmpiricalFit  # noqa: E402
-from .sklearn_family import SklearnFamily, SklearnModel  # noqa: E402
 
-__all__ += ["GaussianMixtureFit", "KDEFit", "Empirical", "EmpiricalFit", "SklearnFamily", "SklearnModel"]
+from .monitor import Check, Detector  # noqa: E402  (chapter 11: the collapse watch)
+
+__all__ += ["Detector", "Check"]
