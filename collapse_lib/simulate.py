@@ -5,17 +5,21 @@ Introduced in chapter 2, "A simulation you can run"; every chapter uses it.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._validate import check_int
 from .distributions import Distribution
-from .families import Family
+from .exact import exact_unsupported_reason, make_engine
+from .families import CategoricalFit, Family
 from .filters import Filter, NoFilter
 from .schemes import Replace, Scheme
 
 __all__ = ["simulate", "Run"]
+
+_METHODS = ("auto", "exact", "points")
 
 
 @dataclass
@@ -26,16 +30,28 @@ class Run:
     ----------
     models : list of distributions
         ``models[i]`` is the batch of fitted models of generation
-        ``generations[i]`` (by default every generation, so ``models[t]`` is
-        generation ``t``). Each holds ``replicates`` models.
+        ``model_generations[i]``. By default every generation is kept, so
+        ``models[t]`` is generation ``t``; with ``record_every`` or ``keep``
+        use :meth:`model` to look a generation up. Each holds ``replicates``
+        models.
     generations : ndarray of int
-        Generation index of each entry of ``models``.
+        The recorded generations (``record_every``): rows of ``metrics`` and
+        ``data_metrics``.
     data_metrics : dict of str -> ndarray
         For each function passed as ``data_metrics`` to :func:`simulate`, its
         value on every recorded generation's *training data*, shape
-        ``(len(models), replicates)``.
+        ``(len(generations), replicates)``.
     world, family, scheme, filter, n, replicates, seed
         The arguments the run was made with.
+    method : {"exact", "points"}
+        Which engine ran: ``"exact"`` simulated sufficient statistics
+        (:mod:`collapse_lib.exact`), ``"points"`` drew every training point.
+    metrics : dict of str -> ndarray
+        For each entry of ``metrics`` passed to :func:`simulate`, its value on
+        the model of every recorded generation, shape
+        ``(len(generations), replicates)``.
+    model_generations : ndarray of int
+        Generation of each entry of ``models``.
     """
 
     models: list
@@ -49,41 +65,103 @@ class Run:
     replicates: int
     seed: object = None
     extras: dict = field(default_factory=dict)
+    method: str = "points"
+    metrics: dict = field(default_factory=dict)
+    model_generations: np.ndarray = None
+
+    def __post_init__(self):
+        if self.model_generations is None:
+            self.model_generations = np.asarray(self.generations)
+
+    def model(self, generation):
+        """The batch of models of ``generation`` (it must have been kept)."""
+        hits = np.flatnonzero(self.model_generations == generation)
+        if hits.size == 0:
+            raise ValueError(f"generation {generation!r} was not kept; kept generations: "
+                             f"{self.model_generations.tolist()} (see simulate's record_every and keep)")
+        return self.models[int(hits[0])]
+
+    def _values(self, metric):
+        """Values ``(rows, replicates)`` of ``metric`` and the generation of each row."""
+        if isinstance(metric, str):
+            if metric in self.metrics:
+                return self.metrics[metric], self.generations
+            if metric in self.data_metrics:
+                return self.data_metrics[metric], self.generations
+            if not self.models:
+                raise ValueError(f"metric {metric!r} was not recorded and no models were kept")
+            if not hasattr(self.models[0], metric):
+                raise ValueError(f"metric {metric!r} is neither a recorded metric "
+                                 f"({sorted(self.metrics) + sorted(self.data_metrics)}) nor a model attribute")
+
+            def fn(m):
+                return getattr(m, metric)
+        elif callable(metric):
+            fn = metric
+        else:
+            raise TypeError(f"metric must be a name (str) or a function of a model, got {type(metric).__name__}")
+        values = np.stack([np.broadcast_to(np.asarray(fn(m), dtype=float), (self.replicates,))
+                           for m in self.models]) if self.models else np.empty((0, self.replicates))
+        return values, self.model_generations
 
     def trajectory(self, metric):
-        """Evaluate ``metric(model)`` on every recorded generation.
+        """Values of a metric on every recorded (or kept) generation.
 
         Parameters
         ----------
         metric : callable or str
-            A function of a batched model returning shape ``(replicates,)``,
-            or the name of a model attribute such as ``"var"`` or ``"mean"``.
+            A function of a batched model returning shape ``(replicates,)``
+            (evaluated on the kept models), or a name: first a recorded
+            ``metrics`` entry, then a ``data_metrics`` entry, then a model
+            attribute such as ``"var"`` or ``"mean"``.
 
         Returns
         -------
-        ndarray of shape (len(models), replicates)
+        ndarray of shape (generations, replicates)
+            One row per generation of :attr:`generations` (recorded metrics)
+            or :attr:`model_generations` (evaluated on models).
         """
-        fn = (lambda m: getattr(m, metric)) if isinstance(metric, str) else metric
-        return np.stack([np.broadcast_to(np.asarray(fn(m), dtype=float), (self.replicates,))
-                         for m in self.models])
+        return self._values(metric)[0]
 
     def summary(self, metric, band=(0.05, 0.95)):
-        """Mean, median, a quantile band and the standard error per generation.
+        """Mean, median, a band and the standard error per generation.
 
-        Returns a dict with arrays ``generation``, ``mean``, ``median``,
-        ``lo``, ``hi`` (the ``band`` quantiles across replicates) and ``se``
-        (standard error of the mean across replicates).
+        Parameters
+        ----------
+        metric : callable or str
+            As in :meth:`trajectory`.
+        band : (float, float) or "se"
+            Quantiles across replicates for ``lo`` and ``hi`` (default the 5%
+            and 95% quantiles: where 90% of the runs lie), or ``"se"`` for the
+            95% normal interval of the mean, ``mean -/+ 1.96 se``.
+
+        Returns
+        -------
+        dict of ndarray
+            ``generation``, ``mean``, ``median``, ``lo``, ``hi`` and ``se``
+            (standard error of the mean across replicates, 0 with one
+            replicate), ready for :func:`collapse_lib.plotting.summary_band`.
         """
-        values = self.trajectory(metric)
+        if isinstance(band, str):
+            if band != "se":
+                raise ValueError(f"band must be a pair of quantiles in [0, 1] or 'se', got {band!r}")
+        else:
+            try:
+                lo_q, hi_q = (float(b) for b in band)
+            except (TypeError, ValueError):
+                raise TypeError(f"band must be a pair of quantiles in [0, 1] or 'se', got {band!r}") from None
+            if not (0.0 <= lo_q <= hi_q <= 1.0):
+                raise ValueError(f"band must be two quantiles with 0 <= lo <= hi <= 1, got {band!r}")
+        values, gens = self._values(metric)
         r = values.shape[1]
-        return {
-            "generation": self.generations,
-            "mean": values.mean(axis=1),
-            "median": np.median(values, axis=1),
-            "lo": np.quantile(values, band[0], axis=1),
-            "hi": np.quantile(values, band[1], axis=1),
-            "se": values.std(axis=1, ddof=1) / np.sqrt(r) if r > 1 else np.zeros(len(values)),
-        }
+        mean = values.mean(axis=1)
+        se = values.std(axis=1, ddof=1) / np.sqrt(r) if r > 1 else np.zeros(len(values))
+        if band == "se":
+            lo, hi = mean - 1.96 * se, mean + 1.96 * se
+        else:
+            lo, hi = np.quantile(values, lo_q, axis=1), np.quantile(values, hi_q, axis=1)
+        return {"generation": np.asarray(gens), "mean": mean, "median": np.median(values, axis=1),
+                "lo": lo, "hi": hi, "se": se}
 
 
 def _check_component(name, obj, cls, methods):
@@ -94,8 +172,51 @@ def _check_component(name, obj, cls, methods):
     raise TypeError(f"{name} must be a {cls.__name__} (an object with {', '.join(methods)}), got {type(obj).__name__}")
 
 
+def _check_metrics(metrics):
+    if metrics is None:
+        return {}
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if isinstance(metrics, dict):
+        items = dict(metrics)
+    elif isinstance(metrics, (list, tuple)):
+        items = {}
+        for m in metrics:
+            if not isinstance(m, str):
+                raise TypeError(f"metrics given as a list must hold attribute names (str), got {type(m).__name__}")
+            items[m] = m
+    else:
+        raise TypeError("metrics must be a dict of name -> function of a model (or attribute name), "
+                        f"or a list of attribute names; got {type(metrics).__name__}")
+    out = {}
+    for key, fn in items.items():
+        if isinstance(fn, str):
+            out[key] = (lambda m, attr=fn: getattr(m, attr))
+        elif callable(fn):
+            out[key] = fn
+        else:
+            raise TypeError(f"metrics[{key!r}] must be callable or an attribute name")
+    return out
+
+
+def _check_keep(keep, generations):
+    if keep is None:
+        return None
+    if isinstance(keep, (str, bytes)) or not hasattr(keep, "__iter__"):
+        raise TypeError(f"keep must be None or a sequence of generations, got {type(keep).__name__}")
+    out = set()
+    for g in keep:
+        if isinstance(g, bool) or not isinstance(g, numbers.Integral):
+            raise TypeError(f"keep must hold integer generations, got {g!r}")
+        if not 0 <= g <= generations:
+            raise ValueError(f"keep values must be generations in [0, {generations}], got {int(g)}")
+        out.add(int(g))
+    return out
+
+
 def simulate(world, family, n, generations, scheme=None, filter=None, replicates=1,
-             seed=None, record_every=1, data_metrics=None, progress=False):
+             seed=None, record_every=1, data_metrics=None, progress=False,
+             method="auto", metrics=None, keep=None):
     """Run the generational recursion for many independent replicates at once.
 
     Generation 0 fits ``family`` to ``n`` real samples from ``world``. Each
@@ -124,17 +245,51 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
         Seed of the one :func:`numpy.random.default_rng` behind every draw.
         The same arguments and seed give bit-identical results.
     record_every : int >= 1
-        Keep the models of every ``record_every``-th generation (always the
-        first and the last); 1 keeps them all.
+        Record (metrics, data metrics and, unless ``keep`` says otherwise,
+        models) every ``record_every``-th generation, always the first and
+        the last; 1 records them all.
     data_metrics : dict of str -> callable, optional
         Functions of a training-data array ``(R, m) -> (R,)`` recorded at each
-        kept generation, e.g. the fraction of training data above a threshold.
+        recorded generation, e.g. the fraction of training data above a
+        threshold. They need the points: ``method="auto"`` then uses the
+        points path.
     progress : bool
-        Show a progress bar (tqdm) over generations.
+        Show a progress bar (tqdm) over generations; silent by default.
+    method : {"auto", "exact", "points"}
+        ``"exact"`` simulates sufficient statistics from their exact sampling
+        laws (:mod:`collapse_lib.exact`: same law as the points path, cost
+        independent of ``n``); it supports :class:`NormalFit` with a Normal or
+        NormalMixture world and :class:`CategoricalFit` with a Categorical
+        world, under :class:`Replace`, :class:`Anchor`, :class:`Accumulate`,
+        :class:`FixedReal`, :class:`Augment` or :class:`SyntheticShare`, with
+        :class:`NoFilter` and no ``data_metrics``, and raises ValueError
+        otherwise. ``"points"`` draws every training point. ``"auto"``
+        (default) takes the exact path whenever it applies. ``Run.method``
+        says which ran.
+    metrics : dict of str -> callable or str, or list of str, optional
+        Functions of a batched model ``-> (R,)`` (or model attribute names,
+        e.g. ``["heterozygosity", "surviving"]``) recorded at each recorded
+        generation into ``Run.metrics``; with ``keep`` this tracks a long or
+        large run without storing its models.
+    keep : sequence of int, optional
+        Generations whose models are stored in ``Run.models`` (look them up
+        with :meth:`Run.model`). Default: the models of every recorded
+        generation. ``keep=[]`` stores none (metrics only), so memory does not
+        grow with the generations even for 10^5 categories.
 
     Returns
     -------
     Run
+
+    Notes
+    -----
+    Memory: the points path holds a few arrays of ``replicates x n`` floats
+    at a time (plus the pool of :class:`Accumulate` or
+    :class:`AccumulateSubsample`); the exact path holds a few arrays of
+    ``replicates`` floats (``replicates x K`` counts for categorical data),
+    independent of ``n`` and of the generations. Stored models add
+    ``replicates`` parameters each (``replicates x K`` probabilities for a
+    categorical model).
 
     Examples
     --------
@@ -142,8 +297,8 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
     >>> world = cl.NormalMixture([0.97, 0.03], [0.0, 8.0], [1.0, 1.0])
     >>> run = cl.simulate(world, cl.NormalFit(), n=5000, generations=8,
     ...                   scheme=cl.Anchor(0.1), replicates=100, seed=0)
-    >>> len(run.models), run.models[8].var.shape
-    (9, (100,))
+    >>> len(run.models), run.models[8].var.shape, run.method
+    (9, (100,), 'exact')
     """
     world = _check_component("world", world, Distribution, ("sample",))
     family = _check_component("family", family, Family, ("fit",))
@@ -153,10 +308,16 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
     record_every = check_int("record_every", record_every, minimum=1)
     scheme = Replace() if scheme is None else _check_component("scheme", scheme, Scheme, ("next_data",))
     filter = NoFilter() if filter is None else _check_component("filter", filter, Filter, ("draw",))
-    if seed is not None and not isinstance(seed, (int, np.integer)):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
         raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
     if seed is not None and seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
+    if not isinstance(method, str):
+        raise TypeError(f"method must be one of {_METHODS}, got {type(method).__name__}")
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {type(progress).__name__}")
     batch = getattr(world, "batch_shape", ())
     if batch not in ((), (replicates,)):
         raise ValueError(f"world must be unbatched or a batch of replicates={replicates}, got batch shape {batch}")
@@ -164,15 +325,71 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
     for key, fn in data_metrics.items():
         if not callable(fn):
             raise TypeError(f"data_metrics[{key!r}] must be callable")
+    model_metrics = _check_metrics(metrics)
+    keep = _check_keep(keep, generations)
     family = family.prepare(world) if hasattr(family, "prepare") else family
     min_samples = getattr(family, "min_samples", 1)
     if n < min_samples:
         raise ValueError(f"n must be >= {min_samples} for {family!r}, got {n}")
-
+    k_world = getattr(world, "n_categories", None)
+    if isinstance(family, CategoricalFit) and k_world is not None and family.n_categories < k_world:
+        raise ValueError(f"family n_categories={family.n_categories} is smaller than the world's "
+                         f"{k_world} categories; use CategoricalFit() or n_categories >= {k_world}")
     if callable(getattr(scheme, "check", None)):
         scheme.check(n, generations)
 
+    reason = exact_unsupported_reason(world, family, scheme, filter, data_metrics)
+    if method == "exact" and reason is not None:
+        raise ValueError(f"method='exact' is not available here: {reason}; use method='auto' or 'points'")
+    use_exact = method == "exact" or (method == "auto" and reason is None)
+
     rng = np.random.default_rng(seed)
+    if use_exact:
+        engine = make_engine(world, family, scheme, n, replicates, rng)
+        first, step = (lambda: (engine.first(), None)), (lambda t: (engine.step(t), None))
+    else:
+        first, step = _points_engine(world, family, scheme, filter, n, replicates, rng, batch)
+
+    models, model_gens, recorded_gens = [], [], []
+    recorded = {key: [] for key in data_metrics}
+    measured = {key: [] for key in model_metrics}
+
+    def record(t, model, data):
+        is_recorded = t % record_every == 0 or t == generations
+        if is_recorded:
+            recorded_gens.append(t)
+            for key, fn in data_metrics.items():
+                recorded[key].append(np.broadcast_to(np.asarray(fn(data), dtype=float), (replicates,)))
+            for key, fn in model_metrics.items():
+                measured[key].append(np.broadcast_to(np.asarray(fn(model), dtype=float), (replicates,)).copy())
+        if (keep is None and is_recorded) or (keep is not None and t in keep):
+            models.append(model)
+            model_gens.append(t)
+
+    record(0, *first())
+    steps = range(1, generations + 1)
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(steps, desc="generations", total=generations)
+    for t in steps:
+        record(t, *step(t))
+    if progress:
+        steps.close()
+    return Run(
+        models=models,
+        generations=np.asarray(recorded_gens),
+        data_metrics={key: np.stack(v) for key, v in recorded.items()},
+        world=world, family=family, scheme=scheme, filter=filter,
+        n=n, replicates=replicates, seed=seed,
+        method="exact" if use_exact else "points",
+        metrics={key: np.stack(v) for key, v in measured.items()},
+        model_generations=np.asarray(model_gens, dtype=int),
+    )
+
+
+def _points_engine(world, family, scheme, filter, n, replicates, rng, batch):
+    """``first() -> (model, data)`` and ``step(t) -> (model, data)`` drawing every point."""
     fit = family._fit if isinstance(family, Family) else _external_fit(family)
 
     def real(k):
@@ -181,39 +398,24 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
         return world.sample(replicates * k, rng).reshape(replicates, k)
 
     state = {"rng": rng}
-    models, kept, recorded = [], [], {key: [] for key in data_metrics}
+    current = {}
 
-    def keep(t, model, data):
-        if t % record_every == 0 or t == generations:
-            models.append(model)
-            kept.append(t)
-            for key, fn in data_metrics.items():
-                recorded[key].append(np.broadcast_to(np.asarray(fn(data), dtype=float), (replicates,)))
+    def first():
+        data = scheme.initial(real(n), state)
+        current["model"] = fit(data)
+        return current["model"], data
 
-    data = scheme.initial(real(n), state)
-    model = fit(data)
-    keep(0, model, data)
-    steps = range(1, generations + 1)
-    if progress:
-        from tqdm.auto import tqdm
+    def step(t):
+        previous = current["model"]
 
-        steps = tqdm(steps, desc="generations")
-    for t in steps:
-        previous = model
-
-        def synthetic(k, previous=previous):
+        def synthetic(k):
             return filter.draw(previous, k, rng, world)
 
         data = scheme.next_data(t, n, synthetic, real, state)
-        model = fit(data)
-        keep(t, model, data)
-    return Run(
-        models=models,
-        generations=np.asarray(kept),
-        data_metrics={key: np.stack(v) for key, v in recorded.items()},
-        world=world, family=family, scheme=scheme, filter=filter,
-        n=n, replicates=replicates, seed=seed,
-    )
+        current["model"] = fit(data)
+        return current["model"], data
+
+    return first, step
 
 
 def _external_fit(family):
