@@ -56,3 +56,10 @@ __all__ += ["theory"]
 from .monitor import Check, Detector  # noqa: E402  (chapter 11: the collapse watch)
 
 __all__ += ["Detector", "Check"]
+
+from .mixture import GaussianMixtureFit  # noqa: E402  (model families: chapters 2, 3, 6, 8)
+from .kde import KDEFit  # noqa: E402
+from .empirical import Empirical, EmpiricalFit  # noqa: E402
+from .sklearn_family import SklearnFamily, SklearnModel  # noqa: E402
+
+__all__ += ["GaussianMixtureFit", "KDEFit", "Empirical", "EmpiricalFit", "SklearnFamily", "SklearnModel"]
