@@ -336,8 +336,11 @@ def distill_once(world, family, n_real, n_synthetic, teacher=None, teacher_n=Non
         Fresh real samples in the student's training set.
     n_synthetic : int >= 0
         Teacher samples in the student's training set (``n_real + n_synthetic >= 1``).
-    teacher : Distribution, optional
-        A ready teacher (unbatched, or a batch of ``replicates``).
+    teacher : Distribution or "self", optional
+        A ready teacher (unbatched, or a batch of ``replicates``), or ``"self"``:
+        the teacher is fitted on the student's own ``n_real`` real samples, so the
+        student trains on its own output plus the data that made it (the first
+        step of a loop; no new information enters).
     teacher_n : int >= 1, optional
         Instead of ``teacher``: fit one teacher per replicate on this many real
         samples (a strong teacher has ``teacher_n`` much larger than ``n_real``).
@@ -362,7 +365,7 @@ def distill_once(world, family, n_real, n_synthetic, teacher=None, teacher_n=Non
     if n_real + n_synthetic < 1:
         raise ValueError("n_real + n_synthetic must be >= 1 (the student needs data)")
     if (teacher is None) == (teacher_n is None):
-        raise ValueError("give exactly one of teacher (a distribution) or teacher_n (real samples to fit it on)")
+        raise ValueError("give exactly one of teacher (a distribution or 'self') or teacher_n (real samples to fit it on)")
     if not isinstance(world, Distribution) and not callable(getattr(world, "sample", None)):
         raise TypeError("world must be a Distribution (an object with sample(size, rng))")
     if not (isinstance(family, Family) or callable(getattr(family, "fit", None))):
@@ -378,7 +381,14 @@ def distill_once(world, family, n_real, n_synthetic, teacher=None, teacher_n=Non
     def real(k):
         return world.sample(replicates * k, rng).reshape(replicates, k)
 
-    if teacher is None:
+    own = None
+    if isinstance(teacher, str):
+        if teacher != "self":
+            raise ValueError(f"teacher must be a distribution or 'self', got {teacher!r}")
+        n_real = check_int("n_real", n_real, minimum=max(1, getattr(family, "min_samples", 1)))
+        own = real(n_real)
+        teacher = family.fit(own)
+    elif teacher is None:
         teacher_n = check_int("teacher_n", teacher_n, minimum=max(1, getattr(family, "min_samples", 1)))
         teacher = family.fit(real(teacher_n))
     elif getattr(teacher, "batch_shape", ()) not in ((), (replicates,)):
@@ -387,7 +397,7 @@ def distill_once(world, family, n_real, n_synthetic, teacher=None, teacher_n=Non
     if n_synthetic:
         parts.append(_draw(teacher, n_synthetic, replicates, rng, world, filter))
     if n_real:
-        parts.append(real(n_real))
+        parts.append(own if own is not None else real(n_real))
     student = family.fit(np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0])
     return Distillation(teacher, student, n_real, n_synthetic, teacher_n)
 

@@ -186,3 +186,17 @@ def test_provenance_cap_all_synthetic_keeps_previous_data_and_runs_in_simulate()
     with pytest.raises(ValueError, match="schedule"):
         cl.simulate(world(), cl.NormalFit(), n=10, generations=5,
                     scheme=wf.ProvenanceCap([0.1, 0.2], cap=0.1))
+
+
+def test_distill_once_from_self_adds_error_never_information():
+    # Teacher fitted on the student's own n_r real points (unbiased), n_s of its samples added:
+    # mu_s - mu = (mu_hat - mu) + (n_s / N)(ybar - mu_hat), so E[(mu_s - mu)^2] = sigma^2 (1/n_r + n_s / N^2).
+    r, n_r, n_s = 20000, 30, 90
+    d = wf.distill_once(cl.Normal(0.0, 1.0), cl.NormalFit(ddof=1), n_real=n_r, n_synthetic=n_s,
+                        teacher="self", replicates=r, seed=8)
+    n = n_r + n_s
+    expected = 1.0 / n_r + n_s / n**2
+    sq = d.student.mean ** 2
+    assert abs(sq.mean() - expected) < 5 * sq.std(ddof=1) / np.sqrt(r)
+    with pytest.raises(ValueError, match="self"):
+        wf.distill_once(cl.Normal(0.0, 1.0), cl.NormalFit(), n_real=5, n_synthetic=5, teacher="other")
