@@ -63,3 +63,8 @@ from .empirical import Empirical, EmpiricalFit  # noqa: E402
 from .sklearn_family import SklearnFamily, SklearnModel  # noqa: E402
 
 __all__ += ["GaussianMixtureFit", "KDEFit", "Empirical", "EmpiricalFit", "SklearnFamily", "SklearnModel"]
+
+from . import words, digits  # noqa: E402  (chapter 5: English words; chapter 6: digits you can see)
+from .words import english_words  # noqa: E402
+
+__all__ += ["words", "digits", "english_words"]
