@@ -1,0 +1,94 @@
+# Model Collapse, Honestly: build, test and author the book.
+#
+#   make book          build the HTML book from a clean _build (fails on any warning)
+#   make test          library tests + book structure checks + strict nbval on every chapter
+#   make browser-test  open the built site in headless chromium (run `make book` first)
+#   make lab           JupyterLab on chapters/ with collapse_lib importable
+#   make execute       re-execute every chapter in place (authors: do this before committing)
+#   make clean         remove _build and caches (keeps .venv; `make distclean` removes it too)
+#
+# Every target creates .venv on first use and re-installs when requirements.txt or
+# pyproject.toml change (the stamp file lives inside .venv).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.requirements.stamp
+# Run every tool from the venv (jupyter kernels included).
+export PATH := $(BIN):$(PATH)
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+CHAPTERS := $(sort $(wildcard chapters/*.ipynb))
+EXECUTE_TIMEOUT ?= 600
+
+# Offline assets for the site, fetched from the npm registry at build time (never committed).
+MATHJAX_VERSION := 3.2.2
+REQUIREJS_VERSION := 2.3.7
+HTML_MANAGER_VERSION := 1.0.6
+VENDOR := _vendor
+VENDOR_STAMP := $(VENDOR)/.vendor-$(MATHJAX_VERSION)-$(REQUIREJS_VERSION)-$(HTML_MANAGER_VERSION).stamp
+
+.PHONY: help venv book test browser-test lab execute vendor clean distclean
+
+help:
+	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+
+venv: $(STAMP)
+
+# The last step builds matplotlib's font cache, so no first-run message lands in a
+# notebook's stderr (which would fail the build).
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
+	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(VENV)/bin/python -m pip check
+	$(VENV)/bin/python -c "import matplotlib.pyplot"
+	touch $(STAMP)
+
+vendor: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP):
+	bash tools/fetch_vendor.sh $(VENDOR) $(MATHJAX_VERSION) $(REQUIREJS_VERSION) $(HTML_MANAGER_VERSION)
+	touch $@
+
+book: $(STAMP) $(VENDOR_STAMP)
+	rm -rf _build
+	@start=$$(date +%s); \
+	$(BIN)/jupyter-book build -W -n --keep-going . ; \
+	echo "Built in $$(( $$(date +%s) - start )) s"
+	@test -f _build/html/index.html
+	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
+
+# pytest exits 5 when it collects no tests (e.g. no chapter notebook yet): that is not a failure.
+test: $(STAMP)
+	$(BIN)/python -m pytest tests --ignore=tests/browser -q || [ $$? -eq 5 ]
+	@if [ -n "$(CHAPTERS)" ]; then \
+	  PYTHONPATH=tests $(BIN)/python -m pytest -p nbval_store_history --nbval --nbval-current-env \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider -q $(CHAPTERS); \
+	else echo "No chapter notebooks yet: nbval skipped."; fi
+
+browser-test: $(STAMP)
+	@test -f _build/html/index.html || { echo "No built site: run 'make book' first." >&2; exit 1; }
+	$(BIN)/python -m pytest tests/browser -q -p no:cacheprovider
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=chapters
+
+execute: $(STAMP)
+	@for nb in $(CHAPTERS); do \
+	  echo "Executing $$nb"; \
+	  (cd chapters && $(BIN)/jupyter execute --inplace --timeout=$(EXECUTE_TIMEOUT) $$(basename $$nb)); \
+	done
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis .jupyter_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(VENDOR) *.egg-info
