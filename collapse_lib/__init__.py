@@ -68,3 +68,7 @@ from . import words, digits  # noqa: E402  (chapter 5: English words; chapter 6:
 from .words import english_words  # noqa: E402
 
 __all__ += ["words", "digits", "english_words"]
+
+from .filters import QualityFilter, Verifier  # noqa: E402  (chapter 8: filtering, measured)
+
+__all__ += ["QualityFilter", "Verifier"]
