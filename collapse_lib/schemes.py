@@ -44,6 +44,26 @@ def _round_half_up(x):
     return int(np.floor(x + 0.5))
 
 
+class _Pool:
+    """A growing ``(R, m)`` pool of points with amortised appends (capacity doubles)."""
+
+    def __init__(self, first):
+        self.size = first.shape[-1]
+        self.buf = np.empty(first.shape[:-1] + (max(2 * self.size, 1),), dtype=first.dtype)
+        self.buf[..., : self.size] = first
+
+    def append(self, more):
+        k = more.shape[-1]
+        if self.size + k > self.buf.shape[-1]:
+            cap = max(2 * self.buf.shape[-1], self.size + k)
+            buf = np.empty(self.buf.shape[:-1] + (cap,), dtype=np.result_type(self.buf, more))
+            buf[..., : self.size] = self.buf[..., : self.size]
+            self.buf = buf
+        self.buf[..., self.size: self.size + k] = more
+        self.size += k
+        return self.buf[..., : self.size]
+
+
 class Scheme:
     """Base class of data schemes.
 
@@ -139,11 +159,12 @@ class Accumulate(Scheme):
     """
 
     def initial(self, real_data, state):
+        state["_pool"] = _Pool(real_data)
         state["pool"] = real_data
         return real_data
 
     def next_data(self, t, n, synthetic, real, state):
-        state["pool"] = np.concatenate([state["pool"], synthetic(n)], axis=-1)
+        state["pool"] = state["_pool"].append(synthetic(n))
         return state["pool"]
 
 
@@ -166,12 +187,12 @@ class AccumulateSubsample(Scheme):
     """
 
     def initial(self, real_data, state):
+        state["_pool"] = _Pool(real_data)
         state["pool"] = real_data
         return real_data
 
     def next_data(self, t, n, synthetic, real, state):
-        pool = np.concatenate([state["pool"], synthetic(n)], axis=-1)
-        state["pool"] = pool
+        pool = state["pool"] = state["_pool"].append(synthetic(n))
         rng = state.get("rng")
         if rng is None:
             raise ValueError("AccumulateSubsample needs state['rng'] (simulate provides it)")
