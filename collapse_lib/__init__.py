@@ -72,3 +72,8 @@ __all__ += ["words", "digits", "english_words"]
 from .filters import QualityFilter, Verifier  # noqa: E402  (chapter 8: filtering, measured)
 
 __all__ += ["QualityFilter", "Verifier"]
+
+from . import taxonomy  # noqa: E402  (chapter 10: the risk taxonomy, measured)
+from .taxonomy import Scenario, classify, measure  # noqa: E402
+
+__all__ += ["taxonomy", "Scenario", "classify", "measure"]

@@ -1,0 +1,631 @@
+"""The risk taxonomy: the source's three-knob rule, and every row of its table measured.
+
+The source chapter sorts data practices by three knobs (is the training
+recursive? is it anchored by fresh real data? is the synthetic data
+filtered?) and assigns each a risk. This module does two things with that:
+
+* :func:`classify` applies the source's rule as stated, so that a practice
+  can be placed from its three knobs alone;
+* :class:`Scenario` describes a practice as data (how many rounds, which
+  share of fresh real data, which filter, which teacher) and :func:`measure`
+  simulates it on one common world with a rare tail and one expressive model
+  family, scores the final model (tail retained, Wasserstein-2 distance to
+  the world) and maps the scores to low / moderate / high by stated
+  thresholds (:class:`Thresholds`).
+
+:data:`SOURCE_TABLE` holds one scenario per row of the source's table; an
+instructor adds a row by writing one more :class:`Scenario`.
+
+Introduced in chapter 10, "The risk taxonomy, measured"; chapter 12 quotes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ._validate import check_fraction, check_int, check_real
+from .distributions import NormalMixture
+from .filters import Filter, NoFilter
+from .schemes import Anchor, AccumulateSubsample, Augment, Replace, SyntheticShare
+from .simulate import simulate
+
+__all__ = [
+    "classify",
+    "CLAIM_LEVELS",
+    "running_world",
+    "expressive_family",
+    "Thresholds",
+    "Scenario",
+    "SOURCE_TABLE",
+    "Measurement",
+    "measure",
+    "measure_table",
+    "w2_to_world",
+    "agrees",
+]
+
+#: Risk levels a measurement can land in, in order.
+LEVELS = ("low", "moderate", "high")
+
+#: The source's claimed labels and the measured levels each one is consistent with.
+CLAIM_LEVELS = {
+    "low": ("low",),
+    "low to moderate": ("low", "moderate"),
+    "moderate": ("moderate",),
+    "moderate to high": ("moderate", "high"),
+    "high": ("high",),
+    "uncontrolled": (),  # no prediction: the risk depends on knobs nobody controls
+}
+
+
+def classify(recursive, anchored, filtered):
+    """The source's three-knob rule: the risk it claims for a practice.
+
+    Parameters
+    ----------
+    recursive : bool
+        Is the model trained, round after round, on model output?
+    anchored : bool or None
+        Does fresh real data enter every round? ``None`` means unknown.
+    filtered : bool or None
+        Is the synthetic data filtered before use? ``None`` means unknown,
+        "usually" or "weak".
+
+    Returns
+    -------
+    str
+        One of ``"low"``, ``"low to moderate"``, ``"moderate"``,
+        ``"moderate to high"``, ``"high"``, ``"uncontrolled"``.
+
+    Notes
+    -----
+    The rule, as the source states it: the dangerous quadrant is recursive +
+    unanchored + unfiltered (high); every safe practice neutralises at least
+    one knob. One round (no recursion) with both other knobs safe is low, and
+    low to moderate when one of them is unsure or missing; a recursive loop
+    held by both an anchor and a filter is moderate, by only one of them
+    moderate to high; recursion with a knob nobody knows is uncontrolled.
+
+    Examples
+    --------
+    >>> classify(recursive=True, anchored=False, filtered=False)
+    'high'
+    >>> classify(recursive=False, anchored=True, filtered=True)
+    'low'
+
+    Introduced in chapter 10, "The risk taxonomy, measured".
+    """
+    for name, value in (("recursive", recursive), ("anchored", anchored), ("filtered", filtered)):
+        if value is not None and not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True, False or None (unknown), got {value!r}")
+    if recursive is None:
+        raise ValueError("recursive must be True or False (whether the loop feeds on model output is a design fact)")
+    if not recursive:
+        return "low" if (anchored and filtered) else "low to moderate"
+    if anchored is None or filtered is None:
+        return "uncontrolled"
+    safe = int(bool(anchored)) + int(bool(filtered))
+    return ("high", "moderate to high", "moderate")[safe]
+
+
+def agrees(claimed, measured):
+    """True if a measured level is consistent with the source's claimed label.
+
+    ``"uncontrolled"`` is no prediction and agrees with nothing (``None`` is
+    returned: the measurement settles what the claim left open).
+
+    Introduced in chapter 10, "The risk taxonomy, measured".
+    """
+    if claimed not in CLAIM_LEVELS:
+        raise ValueError(f"claimed must be one of {list(CLAIM_LEVELS)}, got {claimed!r}")
+    if measured not in LEVELS:
+        raise ValueError(f"measured must be one of {LEVELS}, got {measured!r}")
+    ok = CLAIM_LEVELS[claimed]
+    return None if not ok else measured in ok
+
+
+def running_world():
+    """The book's running world: 97% N(0, 1) core and a 3% N(8, 1) rare tail.
+
+    Introduced in chapter 2; the common world of chapter 10's measurements.
+    """
+    return NormalMixture([0.97, 0.03], [0.0, 8.0], [1.0, 1.0])
+
+
+def expressive_family():
+    """Chapter 10's common model family: a two-component Gaussian mixture.
+
+    It can represent the running world exactly, so what it loses is
+    statistical error and the practice's own doing, not a missing component.
+    EM starts at the world's two centres (0 and 8), the warm start of a
+    model retrained from where the last one was; it reaches the same fits as
+    the default quantile start, several times faster.
+
+    Introduced in chapter 10, "The risk taxonomy, measured".
+    """
+    from .mixture import GaussianMixtureFit
+
+    return GaussianMixtureFit(2, init=[0.0, 8.0])
+
+
+# ----------------------------------------------------------------------------- metrics
+
+def _quantiles(cdf, grid, levels):
+    """Invert row-wise cdf values on a grid at ``levels`` (linear interpolation), vectorised."""
+    r, g = cdf.shape
+    offset = np.arange(r, dtype=float)[:, None]
+    flat = (np.maximum.accumulate(cdf, axis=1) + offset).ravel()
+    pos = np.searchsorted(flat, (levels[None, :] + offset).ravel(), side="left").reshape(r, -1)
+    pos -= (np.arange(r) * g)[:, None]
+    hi = np.clip(pos, 1, g - 1)
+    lo = hi - 1
+    c_lo = np.take_along_axis(cdf, lo, axis=1)
+    c_hi = np.take_along_axis(cdf, hi, axis=1)
+    span = c_hi - c_lo
+    frac = np.where(span > 0, (levels[None, :] - c_lo) / np.where(span > 0, span, 1.0), 1.0)
+    return grid[lo] + np.clip(frac, 0.0, 1.0) * (grid[hi] - grid[lo])
+
+
+def w2_to_world(model, world, lo=-15.0, hi=25.0, points=8001, levels=2000):
+    """Wasserstein-2 distance between each replicate's model and the world (1-D).
+
+    Computed from the quantile functions, ``W2^2 = int_0^1 (F^-1(u) - G^-1(u))^2 du``,
+    with both cdfs evaluated exactly on a fine grid over ``[lo, hi]`` and the
+    integral taken at ``levels`` midpoints. Both distributions need an exact
+    ``tail_mass``.
+
+    Returns
+    -------
+    float or ndarray of shape (R,)
+
+    Introduced in chapter 10, "The risk taxonomy, measured".
+    """
+    grid = np.linspace(lo, hi, check_int("points", points, minimum=10))
+    u = (np.arange(check_int("levels", levels, minimum=10)) + 0.5) / levels
+    cm = 1.0 - np.asarray(model.tail_mass(grid), dtype=float)
+    cw = 1.0 - np.asarray(world.tail_mass(grid), dtype=float)
+    qm = _quantiles(np.atleast_2d(cm), grid, u)
+    qw = _quantiles(np.atleast_2d(cw), grid, u)
+    out = np.sqrt(np.mean((qm - qw) ** 2, axis=1))
+    return out if np.ndim(cm) == 2 else float(out[0])
+
+
+# ----------------------------------------------------------------------------- thresholds
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Stated thresholds that turn measured scores into low / moderate / high.
+
+    A practice is scored on its final model by two numbers, each relative to
+    the same family trained once on real data only (the unavoidable sampling
+    error): ``tail`` (tail retained, i.e. the model's mass above the threshold
+    over the world's, capped at 1 and averaged over replicates, divided by
+    the real-only value) and ``w2`` (median Wasserstein-2 distance to the
+    world over the real-only median distance). Each score gives a
+    level; the verdict is the worse of the two.
+
+    Attributes
+    ----------
+    tail_low, tail_high : float
+        A tail score at or above ``tail_low`` is low risk, below
+        ``tail_high`` high risk, in between moderate.
+    w2_low, w2_high : float
+        A distance ratio at or below ``w2_low`` is low risk, above
+        ``w2_high`` high risk, in between moderate.
+
+    Introduced in chapter 10, "The risk taxonomy, measured".
+    """
+
+    tail_low: float = 0.8
+    tail_high: float = 0.5
+    w2_low: float = 1.5
+    w2_high: float = 3.0
+
+    def __post_init__(self):
+        for name in ("tail_low", "tail_high", "w2_low", "w2_high"):
+            check_real(name, getattr(self, name))
+        if not 0 <= self.tail_high <= self.tail_low:
+            raise ValueError(f"need 0 <= tail_high <= tail_low, got {self.tail_high}, {self.tail_low}")
+        if not 0 < self.w2_low <= self.w2_high:
+            raise ValueError(f"need 0 < w2_low <= w2_high, got {self.w2_low}, {self.w2_high}")
+
+    def level_tail(self, tail):
+        """Risk level of a tail-retained score."""
+        return "low" if tail >= self.tail_low else ("high" if tail < self.tail_high else "moderate")
+
+    def level_w2(self, ratio):
+        """Risk level of a distance ratio."""
+        return "low" if ratio <= self.w2_low else ("high" if ratio > self.w2_high else "moderate")
+
+    def verdict(self, tail, ratio):
+        """The worse of the two levels."""
+        return LEVELS[max(LEVELS.index(self.level_tail(tail)), LEVELS.index(self.level_w2(ratio)))]
+
+
+# ----------------------------------------------------------------------------- scenarios
+
+def _make_filter(spec):
+    """A Filter from a scenario's filter description."""
+    if spec is None:
+        return NoFilter()
+    if isinstance(spec, Filter) or callable(getattr(spec, "draw", None)):
+        return spec
+    kind, value = spec
+    from . import filters as _filters
+
+    if kind == "verifier":
+        return _filters.Verifier(value)
+    if kind == "quality":
+        return _filters.QualityFilter(value)
+    raise ValueError(f"filter must be None, a Filter, ('verifier', accuracy) or ('quality', keep); got {spec!r}")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A data practice described as data, ready for :func:`measure`.
+
+    Parameters
+    ----------
+    name : str
+        Row label.
+    workflow : {"recursive", "accumulate", "augment", "distill", "drift"}
+        How each round's training data is made:
+
+        - ``"recursive"``: every round trains on ``n`` points, the previous
+          model's output plus a share ``real_fraction`` of fresh real data
+          (:class:`~collapse_lib.Anchor`; 0 is the pure self-consuming loop);
+        - ``"accumulate"``: every round adds ``n`` outputs of the current model
+          to a pool that started with the real sample, and trains on ``n``
+          points drawn from the pool (:class:`~collapse_lib.AccumulateSubsample`);
+        - ``"augment"``: one round: a model fitted on ``n`` real points generates
+          ``synthetic_ratio * n`` points, added to those same real points;
+        - ``"distill"``: one round: a teacher fitted on ``teacher_factor * n``
+          real points generates the synthetic part of the student's ``n``
+          points, the rest (``real_fraction``) is fresh real data;
+        - ``"drift"``: every round scrapes ``n`` points of which a share rising
+          linearly from ``drift[0]`` to ``drift[1]`` is the previous model's
+          output (:class:`~collapse_lib.SyntheticShare`), nobody chose which.
+    rounds : int or None
+        Rounds of training on generated data: None runs the ``generations`` of
+        :func:`measure`; one-shot workflows use 1.
+    real_fraction : float in [0, 1]
+        Share of fresh real data per round (``"recursive"``, ``"distill"``).
+    filter : None, Filter, ("verifier", accuracy) or ("quality", keep)
+        What is done to generated samples before training.
+    synthetic_ratio : float
+        ``"augment"`` only: synthetic points per real point.
+    teacher_factor : int
+        ``"distill"`` only: the teacher saw this many times more real data.
+    teacher_family : Family, optional
+        ``"distill"`` only: the teacher's own family (default: the student's).
+        A family that cannot represent the tail (``NormalFit()``) makes a
+        teacher that is strong on the core and blind to the rare case.
+    drift : (float, float)
+        ``"drift"`` only: synthetic share at the first and the last round.
+    knobs : (bool, bool or None, bool or None)
+        The source's recursive / anchored / filtered for this row (for
+        :func:`classify`; ``None`` means unknown, "usually" or weak).
+    claimed : str, optional
+        The source's claimed risk; default ``classify(*knobs)``.
+    note : str
+        What the source's row says, in a few words.
+
+    Examples
+    --------
+    An instructor's extra row: a self-consuming loop kept 30% real.
+
+    >>> import collapse_lib as cl
+    >>> row = cl.Scenario("loop, 30% fresh real", "recursive", real_fraction=0.3,
+    ...                   knobs=(True, True, False))
+    >>> row.claimed
+    'moderate to high'
+
+    Introduced in chapter 10, "The risk taxonomy, measured".
+    """
+
+    name: str
+    workflow: str
+    rounds: int | None = None
+    real_fraction: float = 0.0
+    filter: object = None
+    synthetic_ratio: float = 1.0
+    teacher_factor: int = 10
+    teacher_family: object = None
+    drift: tuple = (0.1, 0.9)
+    knobs: tuple = (True, False, False)
+    claimed: str | None = None
+    note: str = ""
+
+    def __post_init__(self):
+        if self.workflow not in ("recursive", "accumulate", "augment", "distill", "drift"):
+            raise ValueError(f"workflow must be one of recursive, accumulate, augment, distill, drift; got {self.workflow!r}")
+        if self.rounds is not None:
+            check_int("rounds", self.rounds, minimum=1)
+        check_fraction("real_fraction", self.real_fraction)
+        check_int("teacher_factor", self.teacher_factor, minimum=1)
+        if check_real("synthetic_ratio", self.synthetic_ratio) < 0:
+            raise ValueError(f"synthetic_ratio must be >= 0, got {self.synthetic_ratio}")
+        if len(self.drift) != 2:
+            raise ValueError(f"drift must be (start, stop) synthetic shares, got {self.drift!r}")
+        for v in self.drift:
+            check_fraction("drift", v)
+        if len(self.knobs) != 3:
+            raise ValueError(f"knobs must be (recursive, anchored, filtered), got {self.knobs!r}")
+        if self.claimed is None:
+            object.__setattr__(self, "claimed", classify(*self.knobs))
+        elif self.claimed not in CLAIM_LEVELS:
+            raise ValueError(f"claimed must be one of {list(CLAIM_LEVELS)}, got {self.claimed!r}")
+
+    @property
+    def one_shot(self):
+        """True for the workflows that train once on generated data."""
+        return self.workflow in ("augment", "distill")
+
+    def with_(self, **changes):
+        """A copy with some fields changed (e.g. ``row.with_(real_fraction=0.5)``)."""
+        return replace(self, **changes)
+
+
+#: The source chapter's table, one scenario per row, in its order.
+SOURCE_TABLE = (
+    Scenario("one-shot augmentation, filtered, mixed with real", "augment", rounds=1,
+             synthetic_ratio=1.0, filter=("verifier", 0.9), knobs=(False, True, True),
+             note="the Phi regime"),
+    Scenario("distill once from a stronger teacher, mixed with real", "distill", rounds=1,
+             real_fraction=0.5, teacher_factor=10, filter=None, knobs=(False, True, None),
+             note="teacher roughly aligned; filtered usually, measured unfiltered"),
+    Scenario("train on this model's own output, no real data", "recursive", real_fraction=0.0,
+             knobs=(True, False, False), note="the collapse regime"),
+    Scenario("iteratively self-improve over many rounds, unfiltered", "accumulate",
+             knobs=(True, False, False),
+             note="each round's outputs join a growing pool; training draws from the pool"),
+    Scenario("self-improve with fresh human data and filtering each round", "recursive",
+             real_fraction=0.2, filter=("verifier", 0.9), knobs=(True, True, True),
+             note="anchor and filter hold it"),
+    Scenario("train on scraped web that is increasingly model-generated", "drift",
+             drift=(0.1, 0.9), filter=("quality", 0.95), knobs=(True, None, None),
+             claimed="uncontrolled", note="anchoring unknown, filtering weak; provenance matters"),
+)
+
+
+# ----------------------------------------------------------------------------- measurement
+
+@dataclass
+class Measurement:
+    """What :func:`measure` found for one scenario (at one number of rounds).
+
+    Attributes
+    ----------
+    scenario : Scenario
+    tail : ndarray (R,)
+        Final model's mass above the threshold over the world's, per replicate.
+    w2 : ndarray (R,)
+        Wasserstein-2 distance of each final model to the world.
+    tail_real, w2_real : float
+        The same scores (tail retained, median distance) for the family fitted
+        once on ``n`` fresh real points: the unavoidable sampling error that
+        the practice is compared with.
+    thresholds : Thresholds
+    generations, n : int
+        Rounds run and points per round.
+    checkpoints : dict of int -> (tail, w2)
+        Scores after fewer rounds of the same run (see ``record_every`` in
+        :func:`measure`); :meth:`at` turns one into a Measurement.
+    reference : (ndarray, ndarray)
+        Per-replicate ``(tail, w2)`` of the real-data-only fits (same seed,
+        so replicate ``i`` of the practice started from the same real sample).
+    """
+
+    scenario: Scenario
+    tail: np.ndarray
+    w2: np.ndarray
+    tail_real: float
+    w2_real: float
+    thresholds: Thresholds
+    generations: int
+    n: int
+    checkpoints: dict = field(default_factory=dict)
+    reference: tuple = ()
+
+    @property
+    def tail_retained(self):
+        """Tail retained: mean over replicates of ``min(tail, 1)``.
+
+        A run that over-produces the tail counts as fully covering it (the
+        distance score catches that distortion); a run that lost it counts
+        as zero. (A median would move in steps of one tail point.)
+        """
+        return _retained(self.tail)
+
+    @property
+    def tail_score(self):
+        """Tail retained over the real-data-only reference's (1: no worse than real data)."""
+        return self.tail_retained / self.tail_real
+
+    @property
+    def tail_score_se(self):
+        """Standard error of :attr:`tail_score`, from the paired per-replicate differences.
+
+        The practice and its real-only reference share each replicate's first
+        real sample, so the difference of the two is far less noisy than either.
+        """
+        d = np.minimum(self.tail, 1.0) - np.minimum(self.reference[0], 1.0)
+        r = d.size
+        return float(d.std(ddof=1) / np.sqrt(r) / self.tail_real) if r > 1 else 0.0
+
+    @property
+    def tail_lost(self):
+        """Share of replicates that kept less than a tenth of the world's tail."""
+        return float(np.mean(self.tail < 0.1))
+
+    @property
+    def w2_median(self):
+        """Median Wasserstein-2 distance to the world."""
+        return float(np.median(self.w2))
+
+    @property
+    def w2_ratio(self):
+        """Median distance over the real-data-only reference distance."""
+        return self.w2_median / self.w2_real
+
+    @property
+    def level(self):
+        """Measured risk: low, moderate or high (the worse of the two scores)."""
+        return self.thresholds.verdict(self.tail_score, self.w2_ratio)
+
+    @property
+    def agrees(self):
+        """Does the measurement fall in the source's claim? (None: no claim to check.)"""
+        return agrees(self.scenario.claimed, self.level)
+
+    def at(self, generations):
+        """The same run scored after ``generations`` rounds (a recorded checkpoint)."""
+        if generations not in self.checkpoints:
+            raise ValueError(f"generations must be a recorded checkpoint, one of {sorted(self.checkpoints)}")
+        tail, w2 = self.checkpoints[generations]
+        return replace(self, tail=tail, w2=w2, generations=generations)
+
+    def with_thresholds(self, thresholds):
+        """The same scores judged by other thresholds."""
+        if not isinstance(thresholds, Thresholds):
+            raise TypeError("thresholds must be a Thresholds")
+        return replace(self, thresholds=thresholds)
+
+    def row(self):
+        """A dict for a table: name, knobs, claimed, scores, measured level, agreement."""
+        rec, anc, fil = self.scenario.knobs
+        word = {True: "yes", False: "no", None: "unknown"}
+        return {
+            "practice": self.scenario.name,
+            "recursive": word[rec], "anchored": word[anc], "filtered": word[fil],
+            "claimed": self.scenario.claimed,
+            "tail retained": self.tail_retained,
+            "runs that lost the tail": self.tail_lost,
+            "tail vs real-only": self.tail_score,
+            "W2 vs real-only": self.w2_ratio,
+            "measured": self.level,
+            "agrees": {True: "yes", False: "no", None: "(no claim)"}[self.agrees],
+        }
+
+
+def _retained(tail):
+    return float(np.mean(np.minimum(tail, 1.0)))
+
+
+def _models(scenario, world, family, generations, n, replicates, seed, record_every):
+    """Simulate one scenario; return ``[(rounds, batch of models), ...]``, last = final."""
+    filt = _make_filter(scenario.filter)
+    g = generations if scenario.rounds is None else scenario.rounds
+    wf = scenario.workflow
+    if wf == "distill":
+        from .workflows import distill_once
+
+        n_real = int(round(n * scenario.real_fraction))
+        teacher = None
+        teacher_n = scenario.teacher_factor * n
+        if scenario.teacher_family is not None:
+            rng = np.random.default_rng([seed, 1])
+            teacher = scenario.teacher_family.fit(
+                world.sample(replicates * teacher_n, rng).reshape(replicates, teacher_n))
+            teacher_n = None
+        out = distill_once(world, family, n_real=n_real, n_synthetic=n - n_real, teacher=teacher,
+                           teacher_n=teacher_n, replicates=replicates, seed=seed, filter=filt)
+        return [(1, out.student)]
+    if wf == "augment":
+        scheme, g = Augment(scenario.synthetic_ratio), 1
+    elif wf == "recursive":
+        scheme = Anchor(scenario.real_fraction) if scenario.real_fraction > 0 else Replace()
+    elif wf == "accumulate":
+        scheme = AccumulateSubsample()
+    else:  # drift
+        scheme = SyntheticShare.linear(scenario.drift[0], scenario.drift[1], g)
+    every = g if record_every is None else check_int("record_every", record_every, minimum=1)
+    run = simulate(world, family, n=n, generations=g, scheme=scheme, filter=filt,
+                   replicates=replicates, seed=seed, record_every=every)
+    gens = np.asarray(run.model_generations if getattr(run, "model_generations", None) is not None
+                      else run.generations)
+    return [(int(t), m) for t, m in zip(gens, run.models) if t >= 1]
+
+
+def measure(scenario, world=None, family=None, generations=30, replicates=200, seed=0, n=200,
+            threshold=5.0, thresholds=None, record_every=None):
+    """Simulate a described practice and score its final model.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The practice.
+    world : Distribution, optional
+        The real world (default :func:`running_world`); needs an exact ``tail_mass``.
+    family : Family, optional
+        The model family (default :func:`expressive_family`); its fits need an
+        exact ``tail_mass``.
+    generations : int >= 1
+        Rounds for the recursive workflows (one-shot workflows run one round).
+    replicates : int >= 1
+        Independent repetitions, simulated together.
+    seed : int
+        Seed; the same arguments give bit-identical measurements.
+    n : int >= 10
+        Points per round.
+    threshold : float
+        Where the rare tail starts.
+    thresholds : Thresholds, optional
+        The level cut-offs (default :class:`Thresholds`).
+    record_every : int, optional
+        Also score the run every ``record_every`` rounds (``Measurement.at``).
+        For the drift workflow the schedule still ends at ``generations``.
+
+    Returns
+    -------
+    Measurement
+
+    Notes
+    -----
+    Both scores are taken relative to the same family fitted once on ``n``
+    fresh real points (same seed), so 1 means "as good as training on real
+    data alone".
+
+    Introduced in chapter 10, "The risk taxonomy, measured".
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    world = running_world() if world is None else world
+    family = expressive_family() if family is None else family
+    generations = check_int("generations", generations, minimum=1)
+    replicates = check_int("replicates", replicates, minimum=1)
+    n = check_int("n", n, minimum=10)
+    seed = check_int("seed", seed, minimum=0)
+    threshold = check_real("threshold", threshold)
+    thresholds = Thresholds() if thresholds is None else thresholds
+    if not isinstance(thresholds, Thresholds):
+        raise TypeError("thresholds must be a Thresholds")
+    true_tail = float(world.tail_mass(threshold))
+    if not true_tail > 0:
+        raise ValueError(f"world must have a positive tail mass above threshold={threshold}")
+
+    def scores(model):
+        tail = np.broadcast_to(np.asarray(model.tail_mass(threshold), float), (replicates,)) / true_tail
+        w2 = np.broadcast_to(np.asarray(w2_to_world(model, world), float), (replicates,))
+        return np.array(tail), np.array(w2)
+
+    checkpoints = {g: scores(m) for g, m in
+                   _models(scenario, world, family, generations, n, replicates, seed, record_every)}
+    reference = simulate(world, family, n=n, generations=0, replicates=replicates, seed=seed).models[0]
+    tail_ref, w2_ref = scores(reference)
+    last = max(checkpoints)
+    tail, w2 = checkpoints[last]
+    return Measurement(scenario, tail, w2, _retained(tail_ref), float(np.median(w2_ref)), thresholds,
+                       last, n, checkpoints, (tail_ref, w2_ref))
+
+
+def measure_table(scenarios=SOURCE_TABLE, **kwargs):
+    """Measure several scenarios with the same world, family, budget and seed.
+
+    Returns a list of :class:`Measurement`, in order; ``kwargs`` go to :func:`measure`.
+
+    Introduced in chapter 10, "The risk taxonomy, measured".
+    """
+    return [measure(s, **kwargs) for s in scenarios]
