@@ -77,3 +77,7 @@ from . import taxonomy  # noqa: E402  (chapter 10: the risk taxonomy, measured)
 from .taxonomy import Scenario, classify, measure  # noqa: E402
 
 __all__ += ["taxonomy", "Scenario", "classify", "measure"]
+
+from . import metrics  # noqa: E402  (chapters 2-5: tail mass, W2, KL, heterozygosity, perplexity)
+
+__all__ += ["metrics"]
