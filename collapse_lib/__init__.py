@@ -81,3 +81,8 @@ __all__ += ["taxonomy", "Scenario", "classify", "measure"]
 from . import metrics  # noqa: E402  (chapters 2-5: tail mass, W2, KL, heterozygosity, perplexity)
 
 __all__ += ["metrics"]
+
+from . import tails  # noqa: E402  (chapter 3: why tails go first)
+from .tails import LabelledMixtureFit  # noqa: E402
+
+__all__ += ["tails", "LabelledMixtureFit"]

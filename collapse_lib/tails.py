@@ -1,0 +1,174 @@
+"""Why tails go first: survival of a rare mode, a labelled mixture, the centre of a rare case.
+
+Introduced in chapter 3, "Why tails go first". The probability that an event is
+absent from ``n`` draws is :func:`collapse_lib.theory.prob_absent`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+from ._validate import check_fraction, check_int, check_real
+from .distributions import Normal, NormalMixture
+from .families import Family
+
+__all__ = ["rare_mode_survival", "LabelledMixtureFit", "conditional_mean_above"]
+
+
+def rare_mode_survival(p, n, fits):
+    """Exact probability that a rare mode is still present after each number of fits.
+
+    The mode has probability ``p`` in the world; every fit keeps exactly the
+    share of the ``n`` training points that fell in it (resampling the data,
+    :class:`~collapse_lib.EmpiricalFit`, or counting categories,
+    :class:`~collapse_lib.CategoricalFit`), and the next ``n`` points are drawn
+    from the fit. The mode's count is then a Wright-Fisher chain with
+    population ``n``; the mode is lost when the count hits 0, for good. The
+    survival probability falls to ``p`` as ``fits`` grows: the mode is
+    eventually lost with probability ``1 - p``
+    (:func:`collapse_lib.theory.loss_probability`).
+
+    Parameters
+    ----------
+    p : float in [0, 1]
+        The mode's probability in the world.
+    n : int >= 1
+        Points per fit (at most 5000: the chain is a dense ``(n+1) x (n+1)`` matrix).
+    fits : int >= 0
+        Largest number of fits. ``run.models[t]`` of :func:`simulate` has had ``t + 1``.
+
+    Returns
+    -------
+    ndarray of shape (fits + 1,)
+        Entry ``k`` is P(mode present after ``k`` fits); entry 0 is 1 (the
+        world) and entry 1 is ``1 - (1 - p)^n``.
+
+    Notes
+    -----
+    Introduced in chapter 3, "Why tails go first".
+    """
+    p = check_fraction("p", p)
+    n = check_int("n", n, minimum=1, maximum=5000)
+    fits = check_int("fits", fits, minimum=0)
+    counts = np.arange(n + 1)
+    # transition[i, j] = P(j points in the mode next | i now) = Binom(n, i/n).pmf(j)
+    transition = stats.binom.pmf(counts[None, :], n, counts[:, None] / n)
+    state = stats.binom.pmf(counts, n, p)
+    out = np.empty(fits + 1)
+    out[0] = 1.0
+    for k in range(1, fits + 1):
+        out[k] = 1.0 - state[0]
+        state = state @ transition
+    return np.clip(out, 0.0, 1.0)
+
+
+class LabelledMixtureFit(Family):
+    """Two-component normal mixture fitted with known labels: the rare class is ``x > threshold``.
+
+    The weight of the rare component is the share of training points above
+    ``threshold``; each component's mean and standard deviation are the
+    maximum-likelihood estimates from its own points. For a world whose two
+    modes are well separated by ``threshold`` (the book's core-and-tail world
+    with ``threshold=4``) this is the correctly specified model, fitted the
+    way a class-conditional generator is trained: without functional error,
+    with statistical error only. It is the fast, exact counterpart of
+    :class:`~collapse_lib.GaussianMixtureFit` (EM, no labels).
+
+    Parameters
+    ----------
+    threshold : float
+        Points above it form the rare (upper) class.
+    ddof : {0, 1}
+        Variance estimator of each component.
+
+    Notes
+    -----
+    The rare component is fitted on only about ``p n`` points, so its own
+    spread collapses about ``1/p`` times faster than the core's: asked for the
+    rare class, the model returns an ever more central version of it. A
+    class with no point left gets weight 0 for good; a class with one point
+    becomes a point mass (std 0). Both are legal states, without NaN.
+
+    Introduced in chapter 3, "Why tails go first".
+    """
+
+    def __init__(self, threshold, ddof=0):
+        self.threshold = check_real("threshold", threshold)
+        self.ddof = check_int("ddof", ddof, minimum=0, maximum=1)
+
+    def fit(self, data):
+        """Fit to ``data`` of shape ``(m,)`` or ``(R, m)``; return a :class:`NormalMixture`."""
+        data = self._check(data)
+        model = self._fit(data[None, :] if data.ndim == 1 else data)
+        if data.ndim == 1:
+            return NormalMixture._from_params(model.weights[0], model.means[0], model.stds[0])
+        return model
+
+    def _fit(self, data):
+        m = data.shape[-1]
+        upper = data > self.threshold
+        weights, means, stds = [], [], []
+        for mask in (~upper, upper):
+            k = mask.sum(axis=-1)
+            safe = np.maximum(k, 1)
+            mean = np.where(mask, data, 0.0).sum(axis=-1) / safe
+            ss = np.where(mask, (data - mean[:, None]) ** 2, 0.0).sum(axis=-1)
+            var = ss / np.maximum(k - self.ddof, 1)
+            empty = k == 0
+            weights.append(k / m)
+            means.append(np.where(empty, self.threshold, mean))
+            stds.append(np.where(empty | (k <= self.ddof), 0.0, np.sqrt(var)))
+        return NormalMixture._from_params(np.stack(weights, -1), np.stack(means, -1), np.stack(stds, -1))
+
+    def __repr__(self):
+        return f"LabelledMixtureFit(threshold={self.threshold:g}, ddof={self.ddof})"
+
+
+def conditional_mean_above(model, x):
+    """``E[X | X > x]``: the typical value of a "rare case" the model generates.
+
+    Exact for :class:`~collapse_lib.Normal` and :class:`~collapse_lib.NormalMixture`
+    (batched or not); for any other model with ``sorted_points`` (the empirical
+    distribution) it is the mean of the points above ``x``.
+
+    Parameters
+    ----------
+    model : Normal, NormalMixture or Empirical
+    x : float
+        The threshold that defines the rare case.
+
+    Returns
+    -------
+    float or ndarray of shape (R,)
+        Where the model puts no mass above ``x`` the result is ``x`` itself
+        (the limit of a vanishing normal tail), never NaN.
+
+    Notes
+    -----
+    Introduced in chapter 3, "Why tails go first".
+    """
+    x = check_real("x", x)
+    if isinstance(model, Normal):
+        w, mu, sd = np.ones(model.batch_shape + (1,)), model._mean[..., None], model._std[..., None]
+    elif isinstance(model, NormalMixture):
+        w, mu, sd = model.weights, model.means, model.stds
+    elif hasattr(model, "sorted_points"):
+        pts = np.asarray(model.sorted_points, dtype=float)
+        above = pts > x
+        k = above.sum(axis=-1)
+        total = np.where(above, pts, 0.0).sum(axis=-1)
+        out = np.where(k > 0, total / np.maximum(k, 1), x)
+        return float(out) if out.ndim == 0 else out
+    else:
+        raise TypeError(f"model must be a Normal, NormalMixture or Empirical, got {type(model).__name__}")
+    positive = sd > 0
+    safe = np.where(positive, sd, 1.0)
+    a = (x - mu) / safe
+    log_q = special.log_ndtr(-a)  # log P(component > x)
+    mills = np.exp(-0.5 * a * a - 0.5 * np.log(2 * np.pi) - log_q)  # phi(a) / Q(a)
+    mass = np.where(positive, np.exp(log_q), (mu > x).astype(float)) * w
+    first = np.where(positive, mu + sd * mills, mu) * mass  # E[X 1{X > x}] per component
+    total_mass = mass.sum(axis=-1)
+    out = np.where(total_mass > 0, first.sum(axis=-1) / np.where(total_mass > 0, total_mass, 1.0), x)
+    return float(out) if out.ndim == 0 else out
