@@ -42,12 +42,14 @@ __all__ += ["source", "source_experiment"]
 
 from . import workflows  # noqa: E402  (chapters 7-9: workflows compared, distillation, provenance)
 from .workflows import (  # noqa: E402
-    Distillation, ProvenanceCap, Sweep, compare_schemes, distill_once, error_trajectory,
-    sweep_fraction, tail_lost, tail_ratio,
+    PHI1, Distillation, FilterBlend, ProvenanceCap, Sweep, bootstrap_crossing, compare_schemes,
+    distill_once, error_trajectory, fallible_verifier, find_crossing, sweep_fraction, tail_lost,
+    tail_ratio,
 )
 
-__all__ += ["workflows", "Distillation", "ProvenanceCap", "Sweep", "compare_schemes", "distill_once",
-            "error_trajectory", "sweep_fraction", "tail_lost", "tail_ratio"]
+__all__ += ["workflows", "PHI1", "Distillation", "FilterBlend", "ProvenanceCap", "Sweep",
+            "bootstrap_crossing", "compare_schemes", "distill_once", "error_trajectory",
+            "fallible_verifier", "find_crossing", "sweep_fraction", "tail_lost", "tail_ratio"]
 
 from . import theory  # noqa: E402  (closed forms checked by simulation: chapters 3, 4, 5, 7)
 

@@ -200,3 +200,52 @@ def test_distill_once_from_self_adds_error_never_information():
     assert abs(sq.mean() - expected) < 5 * sq.std(ddof=1) / np.sqrt(r)
     with pytest.raises(ValueError, match="self"):
         wf.distill_once(cl.Normal(0.0, 1.0), cl.NormalFit(), n_real=5, n_synthetic=5, teacher="other")
+
+
+# ----------------------------------------------------------------------------- filters, composed
+
+def test_filter_blend_counts_and_parts():
+    blend = wf.FilterBlend([(cl.NoFilter(), 0.3), (cl.QualityFilter(0.5), 0.7)])
+    assert blend.counts(10) == [3, 7] and blend.counts(0) == [0, 0] and sum(blend.counts(333)) == 333
+    model = cl.Normal(np.zeros(4000), np.ones(4000))
+    x = blend.draw(model, 100, np.random.default_rng(0), None)
+    assert x.shape == (4000, 100)
+    # The quality part keeps about the central half (|z| < 0.674: E|z| = 0.333 there); the
+    # unfiltered part is a plain normal sample (E|z| = sqrt(2 / pi), sd of |z| = sqrt(1 - 2 / pi)).
+    raw = np.abs(x[:, :30])
+    assert abs(raw.mean() - np.sqrt(2 / np.pi)) < 5 * np.sqrt(1 - 2 / np.pi) / np.sqrt(raw.size)
+    assert np.abs(x[:, 30:]).mean() < 0.4
+    assert np.abs(x[:, 30:]).max() < 1.2
+    with pytest.raises(ValueError, match="sum to 1"):
+        wf.FilterBlend([(cl.NoFilter(), 0.3)])
+    with pytest.raises(TypeError, match="pairs"):
+        wf.FilterBlend([cl.NoFilter()])
+
+
+def test_fallible_verifier_endpoints():
+    w = world()
+    model = cl.NormalMixture._from_params(np.tile([0.99, 0.01], (2000, 1)), np.tile([0.0, 8.0], (2000, 1)),
+                                          np.ones((2000, 2)))
+    rng = np.random.default_rng(1)
+    perfect = wf.fallible_verifier(1.0).draw(model, 200, rng, w)
+    typical = wf.fallible_verifier(0.0).draw(model, 200, rng, w)
+    # A quality filter keeping 90% of a 1%-tail model cuts the bump entirely.
+    assert (typical > 5).mean() == 0.0
+    # The perfect verifier (pool 4) restores the tail toward the world's 3% (capped at 4 x 1%).
+    p = (perfect > 5).mean()
+    assert abs(p - w.tail_mass(5.0)) < 5 * np.sqrt(0.03 / perfect.size) + 0.003
+
+
+def test_find_crossing_and_bootstrap():
+    assert wf.find_crossing([0, 1, 2], [1.0, 0.5, -1.0], 0.0) == pytest.approx(4 / 3)
+    assert wf.find_crossing([0, 1], [1.0, 2.0], 0.0) is None
+    assert wf.find_crossing([0, 1], [0.0, 2.0], 0.0) == 0.0
+    with pytest.raises(ValueError, match="increasing"):
+        wf.find_crossing([1, 0], [0.0, 1.0], 0.5)
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 1, 6)
+    # curve mean 1 - 2x, crossing the baseline 0 at x = 0.5
+    values = (1 - 2 * x)[:, None] + rng.normal(0, 0.2, (6, 400))
+    out = wf.bootstrap_crossing(x, values, rng.normal(0, 0.2, 400), n_boot=300, seed=1)
+    assert out["lo"] <= 0.5 <= out["hi"] and out["crossed"] == 1.0
+    assert abs(out["crossing"] - 0.5) < 0.05
