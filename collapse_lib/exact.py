@@ -29,7 +29,8 @@ Supported: those two families with the world of the matching kind
 then uses the points path). :class:`~collapse_lib.AccumulateSubsample`
 resamples individual points of a pool and always uses the points path.
 
-Introduced in chapter 4, "Recursive Gaussian refitting"; used by every chapter
+Introduced in chapter 4, "Recursive Gaussian fitting" (Normal statistics) and
+chapter 5, "Tokens and words" (categorical counts); used by every chapter
 through :func:`collapse_lib.simulate` (``method="auto"``).
 """
 

@@ -23,7 +23,9 @@ Each scheme says which paper's workflow it reproduces:
 :class:`SyntheticShare`   web drift: the synthetic share follows a schedule
 ========================  =====================================================
 
-Introduced in chapter 2, "A simulation you can run"; compared in chapter 7.
+Introduced in chapter 2, "A simulation you can run"; compared in chapter 7,
+"What the Nature work does and does not show"; :class:`SyntheticShare` drives
+chapter 9, "Web drift".
 """
 
 from __future__ import annotations
@@ -91,7 +93,8 @@ class Replace(Scheme):
     """Train each generation only on ``n`` samples of the previous model.
 
     The fully recursive, unanchored loop of Shumailov et al. (2024): no real
-    data enters after generation 0.
+    data enters after generation 0. Introduced in chapter 2, "A simulation you
+    can run".
     """
 
     def next_data(self, t, n, synthetic, real, state):
@@ -127,6 +130,7 @@ class Anchor(Scheme):
     The Nature paper's language-model runs keep "10% of the original data";
     Bertrand et al. (2024) study the same mixing. Here the real part is
     *fresh* every generation; :class:`FixedReal` reuses one real set instead.
+    Introduced in chapter 2, "A simulation you can run".
     """
 
     def __init__(self, fraction):
@@ -156,6 +160,7 @@ class Accumulate(Scheme):
     Gerstgrasser et al. (2024): accumulating real and synthetic data, instead
     of replacing, keeps the error bounded. Generation ``t`` trains on
     ``(t + 1) * n`` samples, the real sample of generation 0 among them.
+    Compared in chapter 7, "What the Nature work does and does not show".
     """
 
     def initial(self, real_data, state):
@@ -184,6 +189,7 @@ class AccumulateSubsample(Scheme):
     the run's generator (``state["rng"]``). The pool is kept point by point,
     so this scheme always runs on the points path of
     :func:`collapse_lib.simulate` and its memory grows with the generations.
+    Compared in chapter 7, "What the Nature work does and does not show".
     """
 
     def initial(self, real_data, state):
@@ -212,7 +218,8 @@ class FixedReal(Scheme):
     ``int(n * (1 - fraction))`` fresh synthetic samples of the previous model
     plus the *same* ``n - int(n * (1 - fraction))`` real points every time
     (the first ones of the generation-0 real sample). Anchor brings new real
-    data each generation; this scheme never does.
+    data each generation; this scheme never does. Compared in chapter 7, "What
+    the Nature work does and does not show".
 
     Parameters
     ----------
@@ -251,6 +258,7 @@ class Augment(Scheme):
     of generation 0 plus ``round(ratio * n)`` fresh synthetic samples of the
     previous model (``n + round(ratio * n)`` points in all). This is the
     common practice of augmenting a fixed real data set with generated data.
+    Compared in chapter 7, "What the Nature work does and does not show".
 
     Parameters
     ----------
@@ -300,6 +308,8 @@ class SyntheticShare(Scheme):
     -----
     Rounding is half up, so a constant share ``s`` is :class:`Anchor` with
     fraction ``1 - s`` up to the rounding of ``n * s`` (Anchor truncates).
+
+    Introduced in chapter 9, "Web drift".
 
     Examples
     --------
