@@ -88,3 +88,7 @@ from . import tails  # noqa: E402  (chapter 3: why tails go first)
 from .tails import LabelledMixtureFit  # noqa: E402
 
 __all__ += ["tails", "LabelledMixtureFit"]
+
+from .explorer import explore  # noqa: E402  (chapter 2: live explorer, needs a running kernel)
+
+__all__ += ["explore"]
