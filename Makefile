@@ -33,7 +33,7 @@ HTML_MANAGER_VERSION := 1.0.6
 VENDOR := _vendor
 VENDOR_STAMP := $(VENDOR)/.vendor-$(MATHJAX_VERSION)-$(REQUIREJS_VERSION)-$(HTML_MANAGER_VERSION).stamp
 
-.PHONY: help venv book test browser-test lab execute vendor clean distclean
+.PHONY: help venv book test browser-test lab execute vendor clean distclean bench
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -79,6 +79,10 @@ browser-test: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=chapters
+
+# Speed and memory of collapse_lib.simulate (figures in README's Performance section).
+bench: $(STAMP)
+	$(BIN)/python bench/bench_simulate.py
 
 execute: $(STAMP)
 	@for nb in $(CHAPTERS); do \
