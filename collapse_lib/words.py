@@ -245,8 +245,8 @@ def oov_rate(model, held_out):
     """
     probs = _probs(model)
     ids = _held_out(held_out, probs.shape[-1])
-    lost = probs[..., ids] == 0
-    out = lost.mean(axis=-1)
+    weights = np.bincount(ids, minlength=probs.shape[-1]) / ids.size  # share of each word in the text
+    out = np.sum(np.where(probs == 0, weights, 0.0), axis=-1)
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -273,8 +273,11 @@ def held_out_perplexity(model, held_out, smoothing=0.0):
     k = probs.shape[-1]
     ids = _held_out(held_out, k)
     lam = check_fraction("smoothing", smoothing)
-    q = (1.0 - lam) * probs[..., ids] + lam / k
+    weights = np.bincount(ids, minlength=k) / ids.size  # share of each word in the text
+    q = (1.0 - lam) * probs + lam / k
     with np.errstate(divide="ignore"):
-        mean_log = np.log(q).mean(axis=-1)
+        logq = np.log(q)
+    # Words absent from the text contribute nothing (even when the model lost them).
+    mean_log = np.sum(weights * np.where(weights > 0, logq, 0.0), axis=-1)
     out = np.exp(-mean_log)
     return float(out) if np.ndim(out) == 0 else out
