@@ -416,6 +416,9 @@ class Measurement:
     reference : (ndarray, ndarray)
         Per-replicate ``(tail, w2)`` of the real-data-only fits (same seed,
         so replicate ``i`` of the practice started from the same real sample).
+    z : float
+        Width of the uncertainty behind :attr:`level_range`, in standard
+        errors (2: about 95% for each score).
     """
 
     scenario: Scenario
@@ -428,6 +431,7 @@ class Measurement:
     n: int
     checkpoints: dict = field(default_factory=dict)
     reference: tuple = ()
+    z: float = 2.0
 
     @property
     def tail_retained(self):
@@ -476,9 +480,53 @@ class Measurement:
         return self.thresholds.verdict(self.tail_score, self.w2_ratio)
 
     @property
+    def w2_ratio_range(self):
+        """Distance ratio at the median's rank plus and minus ``z`` rank standard errors.
+
+        The median of ``R`` replicates has a rank standard error of about
+        ``sqrt(R) / 2``; the order statistics ``z sqrt(R) / 2`` ranks either
+        side of the middle bound it (a distribution-free interval; the
+        reference distance is taken as exact).
+        """
+        w = np.sort(self.w2)
+        r = w.size
+        half = int(np.ceil(self.z * np.sqrt(r) / 2))
+        lo, hi = max(0, (r - 1) // 2 - half), min(r - 1, r // 2 + half)
+        return float(w[lo] / self.w2_real), float(w[hi] / self.w2_real)
+
+    @property
+    def level_range(self):
+        """(best, worst) verdict over the scores' uncertainty.
+
+        The tail score is taken at plus and minus ``z`` standard errors, the
+        distance ratio over :attr:`w2_ratio_range`. When both ends give the same
+        level the verdict is settled by the simulation; otherwise more
+        replicates would be needed to place the practice.
+        """
+        t_lo, t_hi = self.tail_score - self.z * self.tail_score_se, self.tail_score + self.z * self.tail_score_se
+        w_lo, w_hi = self.w2_ratio_range
+        return self.thresholds.verdict(t_hi, w_lo), self.thresholds.verdict(t_lo, w_hi)
+
+    @property
+    def settled(self):
+        """True if the verdict is the same across the scores' uncertainty."""
+        best, worst = self.level_range
+        return best == worst
+
+    @property
     def agrees(self):
-        """Does the measurement fall in the source's claim? (None: no claim to check.)"""
-        return agrees(self.scenario.claimed, self.level)
+        """Does the measurement fall in the source's claim?
+
+        ``True`` or ``False`` when every level within the uncertainty is (or is
+        not) in the claim; ``"undecided"`` when it straddles the claim's edge;
+        ``None`` for a row that makes no claim.
+        """
+        best, worst = self.level_range
+        span = LEVELS[LEVELS.index(best):LEVELS.index(worst) + 1]
+        verdicts = {agrees(self.scenario.claimed, lv) for lv in span}
+        if verdicts == {None}:
+            return None
+        return verdicts.pop() if len(verdicts) == 1 else "undecided"
 
     def at(self, generations):
         """The same run scored after ``generations`` rounds (a recorded checkpoint)."""
@@ -506,7 +554,8 @@ class Measurement:
             "tail vs real-only": self.tail_score,
             "W2 vs real-only": self.w2_ratio,
             "measured": self.level,
-            "agrees": {True: "yes", False: "no", None: "(no claim)"}[self.agrees],
+            "measured range": ("" if self.settled else "{} to {}".format(*self.level_range)),
+            "agrees": {True: "yes", False: "no", None: "(no claim)", "undecided": "undecided"}[self.agrees],
         }
 
 
