@@ -21,7 +21,6 @@ STAMP := $(VENV)/.requirements.stamp
 # Run every tool from the venv (jupyter kernels included).
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 CHAPTERS := $(sort $(wildcard chapters/*.ipynb))
 EXECUTE_TIMEOUT ?= 600

@@ -234,6 +234,23 @@ def test_glue_keys_are_glued(path):
 
 
 @chapter
+def test_glued_values_format(path):
+    """numpy 2 scalars repr as np.float64(0.03), which {glue:text}`key:.2f` cannot format."""
+    bad = []
+    for cell in code_cells(load(path)):
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = out.get("data", {}).get("application/papermill.record/text/plain", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if name and re.match(r"\s*np\.\w+\(", text):
+                bad.append(f"{name}={text[:30]}")
+    assert not bad, (
+        f"{path.name}: glued numpy scalars {bad[:5]} cannot be formatted in prose; "
+        "glue a Python number instead: glue(key, float(value), display=False)"
+    )
+
+
+@chapter
 def test_no_typed_numbers_in_prose(path):
     bad = []
     for i, text in enumerate(markdown_cells(load(path))):

@@ -9,6 +9,10 @@
   a Python reference that Sphinx cannot resolve is retried as ``collapse_lib.<name>`` and
   then as the one documented ``collapse_lib`` object whose dotted name ends with it. A
   reference that matches nothing (or several things) still fails the -n build.
+- One copy of each script: sphinx-thebe (loaded by Jupyter Book) adds its inline
+  configuration after the builder started, Sphinx 7.4 then lists it twice (filename None
+  and ''), and the second `const THEBE_JS_URL` is a console error on every page.
+  Identical scripts are kept once.
 """
 
 from __future__ import annotations
@@ -75,7 +79,23 @@ def _resolve_short_names(app, env, node, contnode):
     return None
 
 
+def _dedupe_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, kept = set(), []
+    for js in scripts:
+        # Sphinx re-adds inline scripts registered late with filename '' instead of None
+        key = (getattr(js, "filename", js) or "", getattr(js, "priority", 0),
+               tuple(sorted(getattr(js, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(js)
+    context["script_files"] = kept
+
+
 def setup(app):
+    app.connect("html-page-context", _dedupe_scripts)
     app.connect("source-read", _expand_markers)
     app.connect("missing-reference", _resolve_short_names)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
