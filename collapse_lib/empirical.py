@@ -32,6 +32,8 @@ class Empirical(Distribution):
     of each value's share of the points, which is what the filters use to
     rank samples.
 
+    Introduced in chapter 3, "Why tails go first".
+
     Examples
     --------
     >>> import collapse_lib as cl
@@ -175,6 +177,8 @@ class EmpiricalFit(Family):
     ``1 - (1 - 1/m)**m``, about 63%; rare values therefore vanish within a
     few generations, and no value beyond the current data's range can ever
     appear. Tail mass, mean and variance of the model are exact.
+
+    Introduced in chapter 3, "Why tails go first".
 
     Examples
     --------

@@ -32,7 +32,7 @@ from .simulate import simulate
 
 __all__ = ["explore", "Explorer", "FAMILIES", "FILTERS", "SCHEMES", "METRICS"]
 
-#: model families offered by the menu (name -> factory)
+#: model families offered by the menu (name -> factory); chapter 2
 FAMILIES = {
     "Normal (MLE)": lambda: NormalFit(ddof=0),
     "Normal (unbiased)": lambda: NormalFit(ddof=1),
@@ -41,7 +41,7 @@ FAMILIES = {
     "Resampling": lambda: EmpiricalFit(),
 }
 
-#: filters offered by the menu
+#: filters offered by the menu; chapter 2
 FILTERS = {
     "none": lambda: NoFilter(),
     "quality filter, keep 90%": lambda: QualityFilter(0.9),
@@ -49,14 +49,14 @@ FILTERS = {
     "verifier, accuracy 0.5": lambda: Verifier(0.5),
 }
 
-#: data schemes offered by the menu (factory of the anchor fraction)
+#: data schemes offered by the menu (factory of the anchor fraction); chapter 2
 SCHEMES = {
     "replace": lambda a: Replace(),
     "anchor": lambda a: Anchor(a),
     "accumulate": lambda a: Accumulate(),
 }
 
-#: metrics offered by the menu (label -> y-axis label)
+#: metrics offered by the menu (label -> y-axis label); chapter 2
 METRICS = {
     "tail mass": "P(X > threshold) of the fitted model",
     "standard deviation": "std of the fitted model",
@@ -95,6 +95,9 @@ def _ndtri(u):
 
 class Explorer:
     """The live explorer built by :func:`explore` (see there).
+
+    Introduced in chapter 2, "A simulation you can run".
+    
 
     Attributes
     ----------

@@ -24,7 +24,10 @@ __all__ = ["Filter", "NoFilter", "QualityFilter", "Verifier", "central_normal_va
 
 
 class Filter:
-    """Base class of filters on generated samples."""
+    """Base class of filters on generated samples.
+
+    Introduced in chapter 2, "A simulation you can run"; measured in chapter 8.
+    """
 
     def draw(self, model, k, rng, world):  # pragma: no cover - interface
         """Return ``k`` filtered samples per replicate, shape ``(R, k)``."""
@@ -35,7 +38,10 @@ class Filter:
 
 
 class NoFilter(Filter):
-    """Keep every generated sample (output used as-is)."""
+    """Keep every generated sample (output used as-is).
+
+    Introduced in chapter 2, "A simulation you can run" (the default).
+    """
 
     def draw(self, model, k, rng, world):
         return model.sample(k, rng)
@@ -108,6 +114,8 @@ class QualityFilter(Filter):
     much faster than without a filter. For a mixture, a rare bump whose
     density is below the cut is removed first, even if the model still
     represents it. ``keep=1`` is :class:`NoFilter`.
+
+    Introduced in chapter 8, "Filtering, measured".
 
     Models without a density use ``logpmf`` (an empirical law ranks values by
     how often they occur; ties keep the earlier sample).
@@ -210,6 +218,8 @@ class Verifier(Filter):
 
     Following Feng et al. (2025), "Beyond model collapse: scaling up with
     synthesized data requires verification".
+
+    Introduced in chapter 8, "Filtering, measured".
     """
 
     def __init__(self, accuracy=1.0, pool=4):

@@ -85,6 +85,9 @@ class KDEFit(Family):
 
     Memory: the model stores ``m`` components per replicate.
 
+    Introduced in chapter 2, "A simulation you can run" (model families);
+    used in chapters 3 and 8.
+
     Examples
     --------
     >>> import numpy as np, collapse_lib as cl

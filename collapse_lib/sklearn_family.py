@@ -46,6 +46,8 @@ class SklearnModel(Distribution):
         :data:`MC_SEED`, so they are deterministic), not exact values.
     mc_size : int
         Number of draws behind those estimates.
+
+    Introduced in chapter 2, "A simulation you can run"; used in chapter 6.
     """
 
     exact = False
@@ -181,6 +183,9 @@ class SklearnFamily(Family):
     *Exactness.* The model's ``mean``, ``var`` and ``tail_mass`` are Monte
     Carlo estimates (``model.exact`` is False), which
     :func:`collapse_lib.metrics.tail_mass` flags.
+
+    Introduced in chapter 2, "A simulation you can run"; used in chapter 6,
+    "Collapse you can see".
 
     Examples
     --------
