@@ -367,6 +367,8 @@ def distill_once(world, family, n_real, n_synthetic, teacher=None, teacher_n=Non
         Independent repetitions, run as arrays.
     seed : int or None
         Seed of the one generator behind every draw (same seed, same result).
+        The student's real points are drawn first, so calls with the same seed
+        that differ only in ``teacher`` or ``n_synthetic`` share them.
     filter : Filter, optional
         Applied to the teacher's samples (default: none).
 
@@ -400,12 +402,14 @@ def distill_once(world, family, n_real, n_synthetic, teacher=None, teacher_n=Non
     def real(k):
         return world.sample(replicates * k, rng).reshape(replicates, k)
 
-    own = None
+    # The student's real points are drawn first, whatever the teacher: with one seed, runs that
+    # differ only in the teacher or in n_synthetic share the same real data (paired comparisons).
+    own = real(n_real) if n_real else None
     if isinstance(teacher, str):
         if teacher != "self":
             raise ValueError(f"teacher must be a distribution or 'self', got {teacher!r}")
-        n_real = check_int("n_real", n_real, minimum=max(1, getattr(family, "min_samples", 1)))
-        own = real(n_real)
+        if n_real < max(1, getattr(family, "min_samples", 1)):
+            raise ValueError(f"n_real must be >= {max(1, getattr(family, 'min_samples', 1))} for teacher='self', got {n_real}")
         teacher = family.fit(own)
     elif teacher is None:
         teacher_n = check_int("teacher_n", teacher_n, minimum=max(1, getattr(family, "min_samples", 1)))
@@ -413,10 +417,10 @@ def distill_once(world, family, n_real, n_synthetic, teacher=None, teacher_n=Non
     elif getattr(teacher, "batch_shape", ()) not in ((), (replicates,)):
         raise ValueError(f"teacher must be unbatched or a batch of replicates={replicates}")
     parts = []
+    if own is not None:
+        parts.append(own)
     if n_synthetic:
         parts.append(_draw(teacher, n_synthetic, replicates, rng, world, filter))
-    if n_real:
-        parts.append(own if own is not None else real(n_real))
     student = family.fit(np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0])
     return Distillation(teacher, student, n_real, n_synthetic, teacher_n)
 

@@ -249,3 +249,13 @@ def test_find_crossing_and_bootstrap():
     out = wf.bootstrap_crossing(x, values, rng.normal(0, 0.2, 400), n_boot=300, seed=1)
     assert out["lo"] <= 0.5 <= out["hi"] and out["crossed"] == 1.0
     assert abs(out["crossing"] - 0.5) < 0.05
+
+
+def test_distill_once_pairs_real_data_across_teachers_and_budgets():
+    w = cl.Normal(0.0, 1.0)
+    base = wf.distill_once(w, cl.NormalFit(), n_real=40, n_synthetic=0, teacher="self", replicates=50, seed=4)
+    other = wf.distill_once(w, cl.NormalFit(), n_real=40, n_synthetic=0, teacher=cl.Normal(5.0, 1.0),
+                            replicates=50, seed=4)
+    np.testing.assert_array_equal(base.student.mean, other.student.mean)
+    # the self-teacher is the real-only fit itself
+    np.testing.assert_array_equal(base.teacher.mean, base.student.mean)
