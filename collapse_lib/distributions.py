@@ -49,26 +49,40 @@ def _normal_logpdf(x, mean, std):
     return np.where(std > 0, lp, np.where(x == mean, np.inf, -np.inf))
 
 
-def categorical_indices(cdf, size, rng):
+def categorical_indices(cdf, size, rng, block=256):
     """Draw category ids from rows of a cumulative distribution, vectorised.
 
     ``cdf`` has shape ``(R, K)`` with last column 1; returns ``(R, size)`` ints.
-    Rows are offset by their index so that one ``searchsorted`` serves them all.
+    Within a block of rows, each row is offset by its index so that one
+    ``searchsorted`` serves them all; blocks keep the offsets small (at most
+    ``block``), so probabilities down to about ``block * 2**-52`` keep full
+    resolution however many replicates there are.
     """
     n_rows, k = cdf.shape
-    offsets = np.arange(n_rows, dtype=float)[:, None]
-    flat = (cdf + offsets).ravel()
-    u = rng.random((n_rows, size)) + offsets
-    idx = np.searchsorted(flat, u.ravel(), side="right").reshape(n_rows, size)
-    idx -= (np.arange(n_rows) * k)[:, None]
-    return np.minimum(idx, k - 1)
+    u = rng.random((n_rows, size))
+    idx = np.empty((n_rows, size), dtype=np.int64)
+    for start in range(0, n_rows, block):
+        stop = min(start + block, n_rows)
+        offsets = np.arange(stop - start, dtype=float)[:, None]
+        flat = (cdf[start:stop] + offsets).ravel()
+        found = np.searchsorted(flat, (u[start:stop] + offsets).ravel(), side="right")
+        idx[start:stop] = found.reshape(stop - start, size) - (np.arange(stop - start) * k)[:, None]
+    # u + offset can round up to the row's end; clamp to the first category where the
+    # cumulative sum reaches 1 (the last one that can be drawn), so that a lost category
+    # (probability 0) is never drawn.
+    last_drawable = np.argmax(cdf >= 1.0, axis=1)
+    return np.minimum(idx, last_drawable[:, None])
 
 
 def _cdf_rows(probs):
+    """Row-wise cumulative sums scaled to end at exactly 1.
+
+    Dividing by the row total (rather than overwriting the last entry) keeps
+    every category after the last positive one at exactly 1, so categories of
+    probability 0 get no mass from rounding.
+    """
     cdf = np.cumsum(probs, axis=-1)
-    cdf /= cdf[..., -1:]
-    cdf[..., -1] = 1.0
-    return cdf
+    return cdf / cdf[..., -1:]
 
 
 class Distribution:
@@ -133,6 +147,10 @@ class Normal(Distribution):
         self._mean = np.array(mean, dtype=float)
         self._std = np.array(std, dtype=float)
         self.batch_shape = self._mean.shape
+
+    def _take(self, i):
+        """Replicate ``i`` of a batch, as an unbatched distribution."""
+        return Normal._from_params(self._mean[i], self._std[i])
 
     @property
     def mean(self):
@@ -232,6 +250,10 @@ class NormalMixture(Distribution):
         self.stds = np.array(stds, dtype=float)
         self.batch_shape = self.weights.shape[:-1]
 
+    def _take(self, i):
+        """Replicate ``i`` of a batch, as an unbatched mixture."""
+        return NormalMixture._from_params(self.weights[i], self.means[i], self.stds[i])
+
     @property
     def n_components(self):
         """Number of components K."""
@@ -265,7 +287,8 @@ class NormalMixture(Distribution):
         """Exact P(X > x); shape ``batch_shape + np.shape(x)``."""
         x = _as_points(x)
         w, m, s, xx = self._component_view(x)
-        return self._scalar(np.sum(w * _normal_sf(xx, m, s), axis=-1))
+        # Weights sum to 1 only up to rounding: keep the probability inside [0, 1].
+        return self._scalar(np.clip(np.sum(w * _normal_sf(xx, m, s), axis=-1), 0.0, 1.0))
 
     def cdf(self, x):
         """Exact P(X <= x)."""
@@ -330,6 +353,10 @@ class Categorical(Distribution):
     def _set(self, probs):
         self.probs = np.array(probs, dtype=float)
         self.batch_shape = self.probs.shape[:-1]
+
+    def _take(self, i):
+        """Replicate ``i`` of a batch, as an unbatched distribution."""
+        return Categorical._from_params(self.probs[i])
 
     @property
     def n_categories(self):

@@ -135,3 +135,38 @@ def test_sample_rejects_bad_size_and_rng():
         d.sample(2.5, np.random.default_rng(0))
     with pytest.raises(TypeError, match="rng"):
         d.sample(3, 0)
+
+
+def test_one_replicate_of_a_batch_is_a_plain_distribution():
+    mix = cl.NormalMixture([[0.3, 0.7], [0.5, 0.5]], [[0, 1], [2, 3]], [[1, 1], [1, 2]])
+    one = mix._take(1)
+    assert one.batch_shape == () and isinstance(one.mean, float)
+    assert one.tail_mass(2.5) == pytest.approx(float(mix.tail_mass(2.5)[1]))
+    # Tail mass is a probability even when the weights sum to 1 only up to rounding.
+    w = np.full(10, 0.1)
+    many = cl.NormalMixture(w, np.zeros(10), np.ones(10))
+    assert 0.0 <= many.tail_mass(-50.0) <= 1.0
+    assert cl.NormalFit().fit(np.arange(5.0)).batch_shape == ()
+    assert cl.Categorical([[0.5, 0.5], [1.0, 0.0]])._take(1).surviving == 1
+
+
+def test_rare_categories_keep_their_probability_with_many_replicates():
+    # A category of probability 1e-9 in every one of 20,000 replicates: the batched sampler must not
+    # lose resolution as the replicate index grows. Expected hits 20,000 * 500 * 1e-9 = 0.01, so
+    # seeing none is the likely outcome; a resolution bug inflates it to thousands of hits.
+    reps, size = 20_000, 500
+    probs = np.tile([1e-9, 0.5 - 1e-9, 0.5], (reps, 1))
+    ids = cl.Categorical(probs).sample(size, np.random.default_rng(6))
+    assert np.count_nonzero(ids == 0) <= 3
+    freq = np.mean(ids == 2)
+    assert abs(freq - 0.5) < 5 * np.sqrt(0.25 / ids.size)
+
+
+def test_lost_categories_are_never_drawn():
+    # Probability-0 categories at the end and in the middle of each row, across many rows.
+    reps = 3000
+    probs = np.tile([0.2, 0.0, 0.3 - 1e-16, 0.5, 0.0, 0.0], (reps, 1))
+    ids = cl.Categorical._from_params(probs).sample(2000, np.random.default_rng(8))
+    assert set(np.unique(ids)) <= {0, 2, 3}
+    from collapse_lib.distributions import _cdf_rows
+    assert np.all(_cdf_rows(probs)[:, 3:] == 1.0)
