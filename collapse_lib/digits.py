@@ -31,7 +31,7 @@ from .schemes import Anchor, Replace
 
 __all__ = [
     "DigitWorld", "load_digit_world", "DigitMixture", "DigitMixtureFit",
-    "DigitRun", "simulate_digits", "class_shares", "class_spread",
+    "DigitRun", "simulate_digits", "class_shares", "class_spread", "digit_mosaic",
 ]
 
 #: Number of digit classes.
@@ -398,3 +398,33 @@ def class_spread(world, codes):
     sq = np.einsum("...mc,...md->...c", onehot, codes**2)
     within = sq / safe - np.sum(centroids**2, axis=-1)
     return np.where(counts >= 2, np.sqrt(np.maximum(within, 0.0)), 0.0)
+
+
+def digit_mosaic(images, ncols, pad=1):
+    """Tile 8x8 images into one 2-D array for a single ``imshow``.
+
+    Parameters
+    ----------
+    images : array_like, shape (m, 64) or (m, 8, 8)
+        Intensities (0-16 for ``load_digits``).
+    ncols : int >= 1
+        Images per row; rows are filled left to right, empty cells stay 0.
+    pad : int >= 0
+        Blank pixels between images.
+
+    Returns
+    -------
+    ndarray, shape (rows * (8 + pad) - pad, ncols * (8 + pad) - pad)
+
+    Introduced in chapter 6, "Collapse you can see".
+    """
+    images = np.asarray(images, dtype=float).reshape(-1, 8, 8)
+    ncols = check_int("ncols", ncols, minimum=1)
+    pad = check_int("pad", pad, minimum=0)
+    rows = max(1, -(-len(images) // ncols))
+    step = 8 + pad
+    out = np.zeros((rows * step - pad, ncols * step - pad))
+    for i, img in enumerate(images):
+        r, c = divmod(i, ncols)
+        out[r * step:r * step + 8, c * step:c * step + 8] = img
+    return out

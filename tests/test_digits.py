@@ -147,3 +147,15 @@ def test_class_shares_and_spread_by_hand(world):
     s = D.class_spread(world, one[None])
     assert s.shape == (1, 10) and s[0, c0] == pytest.approx(0.0, abs=1e-6)
     assert D.class_shares(world, one[None])[0, c0] == 1.0
+
+
+def test_digit_mosaic_places_each_image():
+    imgs = np.arange(3 * 64, dtype=float).reshape(3, 64)
+    m = D.digit_mosaic(imgs, ncols=2, pad=1)
+    assert m.shape == (2 * 9 - 1, 2 * 9 - 1)
+    np.testing.assert_array_equal(m[:8, :8], imgs[0].reshape(8, 8))
+    np.testing.assert_array_equal(m[:8, 9:17], imgs[1].reshape(8, 8))
+    np.testing.assert_array_equal(m[9:17, :8], imgs[2].reshape(8, 8))
+    assert np.all(m[9:17, 9:17] == 0) and np.all(m[8, :] == 0)
+    with pytest.raises(ValueError, match="ncols"):
+        D.digit_mosaic(imgs, ncols=0)
