@@ -164,11 +164,17 @@ def conditional_mean_above(model, x):
         raise TypeError(f"model must be a Normal, NormalMixture or Empirical, got {type(model).__name__}")
     positive = sd > 0
     safe = np.where(positive, sd, 1.0)
-    a = (x - mu) / safe
+    with np.errstate(over="ignore"):  # a tiny std gives +-inf, clipped to the exact limit
+        a = np.clip((x - mu) / safe, -1e6, 1e6)
     log_q = special.log_ndtr(-a)  # log P(component > x)
-    mills = np.exp(-0.5 * a * a - 0.5 * np.log(2 * np.pi) - log_q)  # phi(a) / Q(a)
     mass = np.where(positive, np.exp(log_q), (mu > x).astype(float)) * w
-    first = np.where(positive, mu + sd * mills, mu) * mass  # E[X 1{X > x}] per component
+    # E[X | X > x] per component: mu + sd phi(a)/Q(a); for large a the Mills-ratio series
+    far = a > 30
+    small_a = np.where(far, 0.0, a)
+    mills = np.exp(-0.5 * small_a * small_a - 0.5 * np.log(2 * np.pi) - np.where(far, 0.0, log_q))
+    big_a = np.where(far, a, 1.0)
+    cond = np.where(far, x + sd * (1 / big_a - 2 / big_a**3), mu + sd * mills)
+    first = np.where(mass > 0, np.where(positive, cond, mu) * mass, 0.0)  # E[X 1{X > x}]
     total_mass = mass.sum(axis=-1)
     out = np.where(total_mass > 0, first.sum(axis=-1) / np.where(total_mass > 0, total_mass, 1.0), x)
     return float(out) if out.ndim == 0 else out

@@ -100,6 +100,13 @@ def test_conditional_mean_above_against_sampling():
     assert tails.conditional_mean_above(cl.Normal(0.0, 1.0), 60.0) == 60.0
     point = cl.Normal._from_params(np.array([1.0, 7.0]), np.array([0.0, 0.0]))
     np.testing.assert_allclose(tails.conditional_mean_above(point, 5.0), [5.0, 7.0])
+    # collapsed components (tiny or denormal stds) give the exact limits, without warnings
+    tiny = cl.NormalMixture._from_params(np.array([[0.97, 0.03], [1.0, 0.0]]), np.array([[0.0, 8.0], [0.0, 8.0]]),
+                                         np.array([[1e-300, 5e-324], [1.0, 0.0]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(tails.conditional_mean_above(tiny, 5.0), [8.0, 5.18650397], rtol=1e-8)
+        assert tails.conditional_mean_above(cl.Normal(0.0, 1.0), 31.0) == pytest.approx(31.032, abs=1e-3)
 
 
 @pytest.mark.parametrize("call, exc, word", [
