@@ -45,6 +45,7 @@ __all__ = [
     "anchored_fixed_point",
     "print_probability",
     "implied_model",
+    "procedure_replicates",
 ]
 
 #: The world of the source's experiment: (weight, mean, std) of the core and of the rare tail.
@@ -494,3 +495,33 @@ def implied_model(data_tail, n=5000, anchor=0.10, threshold=5.0):
         "model_tail": float(model_tail), "std": std,
         "var_factor": None if std is None else std**2 / float(world.var),
     }
+
+
+def procedure_replicates(n=5000, generations=8, anchor=None, replicates=1000, threshold=5.0, first_seed=0):
+    """Run :func:`source_experiment` for many seeds and stack the records.
+
+    Seeds ``first_seed, first_seed + 1, ...``: each replicate is exactly the
+    source's procedure with its own seed (fixed mixture counts, one generator
+    per run), so the spread shows what the procedure prints across seeds. This
+    loops over seeds in Python; for large studies use :func:`collapse_lib.simulate`.
+
+    Introduced in the appendix "Errata of the source's printed numbers".
+
+    Parameters
+    ----------
+    n, generations, anchor, threshold
+        As in :func:`source_experiment`.
+    replicates : int >= 1
+    first_seed : int >= 0
+
+    Returns
+    -------
+    dict of ndarrays, shape (replicates, generations)
+        ``data_tail``, ``model_tail``, ``mean``, ``std``.
+    """
+    replicates = check_int("replicates", replicates, minimum=1)
+    first_seed = check_int("first_seed", first_seed, minimum=0)
+    runs = [source_experiment(n=n, generations=generations, anchor=anchor, seed=first_seed + i,
+                              threshold=threshold) for i in range(replicates)]
+    return {key: np.stack([getattr(r, key) for r in runs])
+            for key in ("data_tail", "model_tail", "mean", "std")}

@@ -214,3 +214,11 @@ def test_implied_model_inverts_the_anchored_bookkeeping():
     assert src.implied_model(0.0, anchor=0.1)["std"] is None  # below what the real block alone gives
     with pytest.raises(ValueError, match="anchor"):
         src.implied_model(0.01, anchor=1.0)
+
+
+def test_procedure_replicates_stacks_seeded_runs():
+    reps = src.procedure_replicates(n=200, generations=3, anchor=0.1, replicates=4, first_seed=5)
+    assert reps["data_tail"].shape == (4, 3)
+    np.testing.assert_array_equal(reps["std"][2], src.source_experiment(n=200, generations=3, anchor=0.1, seed=7).std)
+    with pytest.raises(ValueError, match="replicates"):
+        src.procedure_replicates(replicates=0)
