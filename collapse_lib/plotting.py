@@ -61,7 +61,7 @@ def use_house_style():
 
 
 def figure(ncols=1, nrows=1, width=None, height=None, **kwargs):
-    """Create a figure in the house style; returns ``(fig, axes)``.
+    """Create a figure in the house style (applying it); returns ``(fig, axes)``.
 
     Parameters
     ----------
@@ -70,10 +70,12 @@ def figure(ncols=1, nrows=1, width=None, height=None, **kwargs):
     width, height : float, optional
         Size in inches (defaults scale with the grid).
     """
-    with mpl.rc_context(_STYLE):
-        w = width if width is not None else 3.6 * ncols + 0.6
-        h = height if height is not None else 3.2 * nrows + 0.3
-        fig, axes = plt.subplots(nrows, ncols, figsize=(w, h), layout="constrained", **kwargs)
+    # The style is applied globally (not in an rc_context): leaving an rc_context restores
+    # the backend setting, after which the inline backend stops showing new figures.
+    use_house_style()
+    w = width if width is not None else 3.6 * ncols + 0.6
+    h = height if height is not None else 3.2 * nrows + 0.3
+    fig, axes = plt.subplots(nrows, ncols, figsize=(w, h), layout="constrained", **kwargs)
     return fig, axes
 
 
