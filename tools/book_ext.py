@@ -9,6 +9,13 @@
   a Python reference that Sphinx cannot resolve is retried as ``collapse_lib.<name>`` and
   then as the one documented ``collapse_lib`` object whose dotted name ends with it. A
   reference that matches nothing (or several things) still fails the -n build.
+- Course overview: expands ``<!-- course overview -->`` in chapters/instructors.md into
+  one entry per chapter in _toc.yml order, read from the notebooks at build time (title,
+  learning goals, prerequisites = earlier chapters it links to plus any listed in the
+  notebook metadata ``course.prerequisites``, approximate time, exercises), so the page
+  cannot fall out of sync with the chapters.
+- Role ``{chapter}`04``: a link to the chapter whose file starts with ``04-`` (its title
+  as link text); plain text if that chapter is not (yet) in the book.
 - One copy of each script: sphinx-thebe (loaded by Jupyter Book) adds its inline
   configuration after the builder started, Sphinx 7.4 then lists it twice (filename None
   and ''), and the second `const THEBE_JS_URL` is a console error on every page.
@@ -18,7 +25,14 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
+import re
+from pathlib import Path
+
+import yaml
+from docutils import nodes
+from sphinx import addnodes
 
 SUBMODULES_MARKER = "<!-- collapse_lib submodules -->"
 
@@ -53,9 +67,135 @@ def submodule_sections(package_name: str = "collapse_lib") -> str:
     return "\n".join(parts)
 
 
+COURSE_MARKER = "<!-- course overview -->"
+WORDS_PER_MINUTE = 200
+MINUTES_PER_EXERCISE = 10
+DIRECTIVE = re.compile(
+    r"^[ \t]*(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<arg>[^\n]*)\n"
+    r"(?P<body>.*?)^[ \t]*(?P=fence)[ \t]*$",
+    re.M | re.S,
+)
+
+
+def _cell_text(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _plain(text: str) -> str:
+    """Markdown to one line of plain-ish text (for short descriptions)."""
+    text = re.sub(r"^[ \t]*:[\w-]+:.*$", "", text, flags=re.M)          # directive options
+    text = re.sub(r"\{glue[^}]*\}`[^`]*`", "(a computed value)", text)
+    text = re.sub(r"\{[\w:-]+\}`([^`<]*?)(?:\s*<[^>]*>)?`", r"\1", text)  # other roles
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\$([^$]*)\$", r"\1", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _first_sentence(text: str, limit: int = 160) -> str:
+    text = _plain(text)
+    m = re.match(r"(.+?[.?!])(\s|$)", text)
+    sentence = m.group(1) if m else text
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def chapter_info(path: Path) -> dict:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    md = "\n\n".join(_cell_text(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    title = re.search(r"^#\s+(.+)$", md, re.M)
+    goals, exercises = [], []
+    for m in DIRECTIVE.finditer(md):
+        name, arg, body = m.group("name"), m.group("arg"), m.group("body")
+        if name == "admonition" and "learning goals" in arg.lower():
+            items = re.split(r"^\s*(?:[-*]|\d+[.)])\s+", body, flags=re.M)[1:]
+            goals = [_plain(item) for item in items if item.strip()]
+        if name in ("exercise", "exercise-start"):
+            label = re.search(r"^[ \t]*:label:[ \t]*(\S+)", body, re.M)
+            exercises.append((label.group(1) if label else None, _first_sentence(body)))
+    words = len(re.sub(r"```.*?```", " ", md, flags=re.S).split())
+    links = set(re.findall(r"(\d\d)-[a-z0-9-]+(?:\.ipynb|\.md)?", md))
+    number = path.name[:2]
+    prereq = sorted(n for n in links if n.isdigit() and number.isdigit() and n < number)
+    meta = nb.get("metadata", {}).get("course", {})
+    return {
+        "docname": f"chapters/{path.stem}",
+        "number": number,
+        "title": title.group(1).strip() if title else path.stem,
+        "goals": goals,
+        "exercises": exercises,
+        "prerequisites": prereq,
+        "extra_prerequisites": list(meta.get("prerequisites", [])),
+        "minutes": round(words / WORDS_PER_MINUTE) + MINUTES_PER_EXERCISE * len(exercises),
+        "reading_minutes": round(words / WORDS_PER_MINUTE),
+    }
+
+
+def toc_chapters(srcdir: Path) -> list[tuple[str, Path]]:
+    """(part caption, notebook path) for every notebook chapter in _toc.yml, in order."""
+    toc = yaml.safe_load((srcdir / "_toc.yml").read_text())
+    out = []
+    for part in toc.get("parts", []):
+        for entry in part.get("chapters", []) or []:
+            path = srcdir / f"{entry.get('file', '')}.ipynb"
+            if path.is_file():
+                out.append((part.get("caption", ""), path))
+    return out
+
+
+def course_overview(srcdir: Path, found_docs=None) -> str:
+    lines, current = [], None
+    for caption, path in toc_chapters(srcdir):
+        if found_docs is not None and f"chapters/{path.stem}" not in found_docs:
+            continue
+        info = chapter_info(path)
+        if caption != current:
+            lines.append(f"## {caption}\n")
+            current = caption
+        lines.append(f"### {{doc}}`/{info['docname']}`\n")
+        pre = [f"{{chapter}}`{n}`" for n in info["prerequisites"]] + info["extra_prerequisites"]
+        lines.append(f"- **Prerequisites**: {', '.join(pre) if pre else 'none beyond the course background'}")
+        lines.append(
+            f"- **Approximate time**: {info['minutes']} min "
+            f"({info['reading_minutes']} min reading, "
+            f"{len(info['exercises'])} exercises at about {MINUTES_PER_EXERCISE} min each)"
+        )
+        if info["goals"]:
+            lines.append("- **Learning goals**:")
+            lines.extend(f"  - {g}" for g in info["goals"])
+        lines.append("- **Exercises**:")
+        for label, text in info["exercises"]:
+            ref = f"{{ref}}`{label}`: " if label else ""
+            lines.append(f"  - {ref}{text}")
+        lines.append("")
+    return "\n".join(lines) if lines else "No chapters yet.\n"
+
+
 def _expand_markers(app, docname, source):
     if SUBMODULES_MARKER in source[0]:
         source[0] = source[0].replace(SUBMODULES_MARKER, submodule_sections())
+    if COURSE_MARKER in source[0]:
+        srcdir = Path(app.srcdir)
+        for _, path in toc_chapters(srcdir):
+            app.env.note_dependency(str(path))
+        overview = course_overview(srcdir, app.env.found_docs)
+        source[0] = source[0].replace(COURSE_MARKER, overview)
+
+
+def chapter_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    env = inliner.document.settings.env
+    number = text.strip()
+    matches = [
+        p for p in sorted((Path(env.srcdir) / "chapters").glob(f"{number}-*.ipynb"))
+        if f"chapters/{p.stem}" in env.found_docs  # in the toc, so built
+    ]
+    if not matches:
+        return [nodes.emphasis(text=f"chapter {number}")], []
+    node = addnodes.pending_xref(
+        rawtext, refdomain="std", reftype="doc", reftarget=f"/chapters/{matches[0].stem}",
+        refexplicit=False, refwarn=True, refdoc=env.docname,
+    )
+    node += nodes.inline(rawtext, f"chapters/{matches[0].stem}")
+    return [node], []
 
 
 def _resolve_short_names(app, env, node, contnode):
@@ -95,6 +235,7 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    app.add_role("chapter", chapter_role)
     app.connect("html-page-context", _dedupe_scripts)
     app.connect("source-read", _expand_markers)
     app.connect("missing-reference", _resolve_short_names)
