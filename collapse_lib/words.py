@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Numbers reported by Shumailov et al. (2024, Nature) for their language-model
-#: experiment (OPT-125m fine-tuned on wikitext2, five epochs per generation),
+#: experiment (OPT-125m fine-tuned on wikitext2, generation after generation),
 #: quoted as the book's literature notes state them; the book cites them and
 #: does not re-run the experiment. ``"rise_no_original"`` is the range of the
 #: perplexity increase over generations when no original data is kept;
