@@ -36,6 +36,8 @@ __all__ = [
     "tail_test_power",
     "batch_size_for_power",
     "alarm_rates",
+    "check_run",
+    "rate_se",
     "first_alarm",
 ]
 
@@ -213,6 +215,29 @@ class Check:
     p_ks: np.ndarray
     alarm: np.ndarray
 
+    def alarm_at(self, alpha, tests=("tail", "ks")):
+        """Alarms the same batches would raise at another level or with other tests.
+
+        Each of the ``tests`` runs at ``alpha / len(tests)`` (Bonferroni), as in
+        :class:`Detector`; no new data is needed, only the stored p-values.
+        """
+        alpha = check_fraction("alpha", alpha)
+        tests = _check_tests(tests)
+        level = alpha / len(tests)
+        out = np.zeros(np.shape(self.p_tail), dtype=bool)
+        if "tail" in tests:
+            out |= np.asarray(self.p_tail) <= level
+        if "ks" in tests:
+            out |= np.asarray(self.p_ks) <= level
+        return out[()]
+
+
+def _check_tests(tests):
+    tests = tuple(tests)
+    if not tests or any(t not in ("tail", "ks") for t in tests) or len(set(tests)) != len(tests):
+        raise ValueError(f"tests must be a non-empty subset of ('tail', 'ks'), got {tests}")
+    return tests
+
 
 class Detector:
     """Compare batches of model output with a held-out real reference.
@@ -251,10 +276,7 @@ class Detector:
         self.alpha = check_fraction("alpha", alpha)
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-        tests = tuple(tests)
-        if not tests or any(t not in ("tail", "ks") for t in tests) or len(set(tests)) != len(tests):
-            raise ValueError(f"tests must be a non-empty subset of ('tail', 'ks'), got {tests}")
-        self.tests = tests
+        self.tests = _check_tests(tests)
         self.reference = np.sort(ref)
         if tail_rate is None:
             tail_rate = float(np.mean(ref > self.threshold))
@@ -290,29 +312,83 @@ class Detector:
             out = Check(*(np.asarray(v)[0][()] for v in (count, count / m, p_tail, d, p_ks, alarm)))
         return out
 
-    def false_alarm_rate(self, world, batch_size, batches, rng):
-        """Measured share of real batches that raise an alarm, with its standard error.
+    def check_world(self, world, batch_size, batches, rng):
+        """Check ``batches`` batches of ``batch_size`` points drawn from ``world``.
 
-        Draws ``batches`` batches of ``batch_size`` points from ``world`` (the
-        no-collapse null) and returns ``(rate, se)``.
+        With the real world this is the no-collapse null; with a thinned
+        world, the power against it. Returns a :class:`Check` (one entry per batch).
         """
         batch_size = check_int("batch_size", batch_size, minimum=1)
         batches = check_int("batches", batches, minimum=2)
         check_rng(rng)
-        alarms = self.check(world.sample(batches * batch_size, rng).reshape(batches, batch_size)).alarm
-        rate = float(alarms.mean())
-        return rate, float(np.sqrt(max(rate * (1 - rate), 1e-300) / batches))
+        return self.check(world.sample(batches * batch_size, rng).reshape(batches, batch_size))
+
+    def false_alarm_rate(self, world, batch_size, batches, rng):
+        """Measured share of real batches that raise an alarm, with its standard error.
+
+        Draws ``batches`` batches of ``batch_size`` points from ``world`` (the
+        no-collapse null) and returns ``(rate, se)``; see :func:`rate_se`.
+        """
+        return rate_se(self.check_world(world, batch_size, batches, rng).alarm)
 
     def __repr__(self):
         return (f"Detector(reference of {self.reference.shape[0]}, threshold={self.threshold:g}, "
                 f"alpha={self.alpha:g}, tests={self.tests})")
 
 
-def alarm_rates(run, detector, batch_size, rng):
-    """Share of replicates whose model output raises an alarm, per recorded generation.
+def rate_se(alarms):
+    """Share of ``True`` in a boolean array and its binomial standard error ``sqrt(p (1 - p) / B)``.
+
+    Introduced in chapter 11, "Monitoring collapse".
+    """
+    a = np.asarray(alarms, dtype=bool).ravel()
+    if a.size < 1:
+        raise ValueError("alarms must contain at least one value")
+    rate = float(a.mean())
+    return rate, float(np.sqrt(rate * (1 - rate) / a.size))
+
+
+def check_run(run, detector, batch_size, rng):
+    """Check one batch of output from every replicate's model, per recorded generation.
 
     For every model of ``run`` (a :class:`collapse_lib.Run`), draws one batch of
     ``batch_size`` points from each replicate's model and checks it.
+
+    Returns
+    -------
+    list of Check
+        One per entry of ``run.models`` (each with one entry per replicate).
+        :meth:`Check.alarm_at` replays them at other levels or with one test.
+
+    Introduced in chapter 11, "Monitoring collapse".
+    """
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    check_rng(rng)
+    out = []
+    for model in run.models:
+        x = model.sample(batch_size, rng)
+        x = np.broadcast_to(np.atleast_2d(x), (run.replicates, batch_size)) if np.ndim(x) == 1 else x
+        out.append(detector.check(x))
+    return out
+
+
+def alarm_rates(run, detector, batch_size, rng, checks=None, alpha=None, tests=None):
+    """Share of replicates whose model output raises an alarm, per recorded generation.
+
+    Parameters
+    ----------
+    run : Run
+        A result of :func:`collapse_lib.simulate`.
+    detector : Detector
+        The watch.
+    batch_size : int
+        Points of model output per check.
+    rng : numpy.random.Generator
+        Draws the batches.
+    checks : list of Check, optional
+        Reuse the result of :func:`check_run` instead of drawing new batches.
+    alpha, tests : optional
+        Replay the checks at another level or with other tests (default: the detector's).
 
     Returns
     -------
@@ -322,14 +398,11 @@ def alarm_rates(run, detector, batch_size, rng):
 
     Introduced in chapter 11, "Monitoring collapse".
     """
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    check_rng(rng)
-    alarms = []
-    for model in run.models:
-        x = model.sample(batch_size, rng)
-        x = np.broadcast_to(np.atleast_2d(x), (run.replicates, batch_size)) if np.ndim(x) == 1 else x
-        alarms.append(detector.check(x).alarm)
-    alarms = np.stack(alarms)
+    if checks is None:
+        checks = check_run(run, detector, batch_size, rng)
+    alpha = detector.alpha if alpha is None else alpha
+    tests = detector.tests if tests is None else tests
+    alarms = np.stack([np.broadcast_to(c.alarm_at(alpha, tests), (run.replicates,)) for c in checks])
     return alarms.mean(axis=1), alarms
 
 

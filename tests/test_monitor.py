@@ -139,3 +139,18 @@ def test_validation():
         cl.Detector(ref).check([1.0, np.nan])
     with pytest.raises(ValueError, match="p1"):
         monitor.batch_size_for_power(0.03, 0.05, 0.01)
+
+
+def test_replayed_alarms_match_a_detector_built_for_them():
+    det = _detector(alpha=0.02)
+    x = WORLD.sample(300 * 500, np.random.default_rng(9)).reshape(300, 500) * 1.05
+    full = det.check(x)
+    np.testing.assert_array_equal(full.alarm_at(0.02), full.alarm)
+    for tests, alpha in ((("tail",), 0.01), (("ks",), 0.01), (("tail", "ks"), 0.002)):
+        other = cl.Detector(det.reference, 5.0, alpha=alpha, tests=tests, tail_rate=det.tail_rate)
+        np.testing.assert_array_equal(full.alarm_at(alpha, tests), other.check(x).alarm)
+    run = cl.simulate(WORLD, cl.NormalFit(), n=200, generations=2, replicates=5, seed=0)
+    checks = monitor.check_run(run, det, 100, np.random.default_rng(1))
+    rates, alarms = monitor.alarm_rates(run, det, 100, None, checks=checks, tests=("ks",))
+    assert alarms.shape == (3, 5)
+    np.testing.assert_array_equal(alarms[1], checks[1].p_ks <= 0.02)
