@@ -9,19 +9,17 @@ for schemes that make random choices of their own (such as subsampling).
 
 Each scheme says which paper's workflow it reproduces:
 
-========================  =====================================================
-:class:`Replace`          Shumailov et al. (2024): fully recursive, no real data
-:class:`Anchor`           fresh real data mixed in (Shumailov et al.'s "10% of
-                          the original data"; Bertrand et al. 2024)
-:class:`Accumulate`       Gerstgrasser et al. (2024): keep everything
-:class:`AccumulateSubsample`  Kazdan et al. (2024): keep everything, train on a
-                          fixed-size random subset
-:class:`FixedReal`        Alemohammad et al. (2024): a fixed real set reused,
-                          the rest synthetic (same size as the anchor)
-:class:`Augment`          Alemohammad et al. (2024): the whole fixed real set
-                          plus a ratio of synthetic data
-:class:`SyntheticShare`   web drift: the synthetic share follows a schedule
-========================  =====================================================
+- :class:`Replace`: Shumailov et al. (2024), fully recursive, no real data.
+- :class:`Anchor`: fresh real data mixed in (Shumailov et al.'s "10% of the
+  original data"; Bertrand et al. 2024).
+- :class:`Accumulate`: Gerstgrasser et al. (2024), keep everything.
+- :class:`AccumulateSubsample`: Kazdan et al. (2024), keep everything, train on
+  a fixed-size random subset.
+- :class:`FixedReal`: Alemohammad et al. (2024), a fixed real set reused, the
+  rest synthetic (same size as the anchor).
+- :class:`Augment`: Alemohammad et al. (2024), the whole fixed real set plus a
+  ratio of synthetic data.
+- :class:`SyntheticShare`: web drift, the synthetic share follows a schedule.
 
 Introduced in chapter 2, "A simulation you can run"; compared in chapter 7,
 "What the Nature work does and does not show"; :class:`SyntheticShare` drives

@@ -43,7 +43,7 @@ class SklearnModel(Distribution):
     exact : bool
         Always ``False``: ``mean``, ``var`` and ``tail_mass`` are Monte Carlo
         estimates from ``mc_size`` draws per replicate (a fixed seed,
-        :data:`MC_SEED`, so they are deterministic), not exact values.
+        ``MC_SEED``, so they are deterministic), not exact values.
     mc_size : int
         Number of draws behind those estimates.
 
