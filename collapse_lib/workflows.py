@@ -449,6 +449,11 @@ class ProvenanceCap(Scheme):
         Probability that a sample's provenance label is right (1: perfect
         provenance; 0.5: labels are coin flips, i.e. no provenance). A
         mislabelled synthetic sample is kept as if it were real.
+    archive : bool
+        False (default): each generation trains on this crawl only. True: every
+        sample ever labelled real is kept (the generation-0 sample included) and
+        the cap applies to the archive, the way a pipeline that knows what is
+        real can keep its verified real data across crawls.
 
     Notes
     -----
@@ -457,7 +462,7 @@ class ProvenanceCap(Scheme):
     synthetic. Introduced in chapter 9, "Web drift".
     """
 
-    def __init__(self, schedule, cap, detect=1.0):
+    def __init__(self, schedule, cap, detect=1.0, archive=False):
         from .schemes import SyntheticShare
 
         self.drift = schedule if isinstance(schedule, SyntheticShare) else SyntheticShare(schedule)
@@ -467,6 +472,9 @@ class ProvenanceCap(Scheme):
         self.detect = check_fraction("detect", detect)
         if self.detect < 0.5:
             raise ValueError(f"detect must be in [0.5, 1], got {self.detect}")
+        if not isinstance(archive, bool):
+            raise TypeError(f"archive must be True or False, got {archive!r}")
+        self.archive = archive
 
     def share(self, t):
         """The scraped corpus's synthetic share at generation ``t``."""
@@ -499,6 +507,9 @@ class ProvenanceCap(Scheme):
         labelled_syn = [a for a in (
             syn[:, wrong_syn:] if syn is not None and n_syn - wrong_syn else None,
             rea[:, :wrong_real] if rea is not None and wrong_real else None) if a is not None]
+        if self.archive:
+            state["archive"] = np.concatenate([state["archive"]] + labelled_real, axis=-1)
+            labelled_real = [state["archive"]]
         r = sum(a.shape[1] for a in labelled_real)
         s = sum(a.shape[1] for a in labelled_syn)
         allowed = int(np.floor(self.cap * r / (1.0 - self.cap) + 1e-9)) if r else 0
@@ -516,10 +527,12 @@ class ProvenanceCap(Scheme):
 
     def initial(self, real_data, state):
         state["last"] = real_data
+        state["archive"] = real_data
         return real_data
 
     def __repr__(self):
-        return f"ProvenanceCap(cap={self.cap:g}, detect={self.detect:g})"
+        extra = ", archive=True" if self.archive else ""
+        return f"ProvenanceCap(cap={self.cap:g}, detect={self.detect:g}{extra})"
 
 
 # ----------------------------------------------------------------------------- filters, composed

@@ -259,3 +259,20 @@ def test_distill_once_pairs_real_data_across_teachers_and_budgets():
     np.testing.assert_array_equal(base.student.mean, other.student.mean)
     # the self-teacher is the real-only fit itself
     np.testing.assert_array_equal(base.teacher.mean, base.student.mean)
+
+
+def test_provenance_cap_archive_keeps_every_real_sample():
+    scheme = wf.ProvenanceCap([0.5, 0.8], cap=0.2, archive=True)
+    state = {}
+    r = 2
+    scheme.initial(np.zeros((r, 100)), state)
+    ones, zeros = (lambda k: np.ones((r, k))), (lambda k: np.zeros((r, k)))
+    d1 = scheme.next_data(1, 100, ones, zeros, state)
+    # archive 100 + 50 real; synthetic allowed floor(0.2 * 150 / 0.8) = 37, crawled 50
+    assert d1.shape == (r, 187) and d1.sum(axis=1)[0] == 37
+    d2 = scheme.next_data(2, 100, ones, zeros, state)
+    # archive 170 real; allowed floor(0.2 * 170 / 0.8) = 42, crawled 80
+    assert d2.shape == (r, 212) and d2.sum(axis=1)[0] == 42
+    assert repr(scheme) == "ProvenanceCap(cap=0.2, detect=1, archive=True)"
+    with pytest.raises(TypeError, match="archive"):
+        wf.ProvenanceCap([0.5], cap=0.2, archive="yes")
