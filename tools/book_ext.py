@@ -16,6 +16,10 @@
   cannot fall out of sync with the chapters.
 - Role ``{chapter}`04``: a link to the chapter whose file starts with ``04-`` (its title
   as link text); plain text if that chapter is not (yet) in the book.
+- Offline animation players: matplotlib's ``to_jshtml()`` output links Font Awesome 4 from
+  maxcdn.bootstrapcdn.com for its button icons. That remote stylesheet is removed from
+  notebook HTML outputs; the theme's own bundled Font Awesome draws the same ``fa fa-*``
+  icons, so the page makes no request to another host.
 - One copy of each script: sphinx-thebe (loaded by Jupyter Book) adds its inline
   configuration after the builder started, Sphinx 7.4 then lists it twice (filename None
   and ''), and the second `const THEBE_JS_URL` is a console error on every page.
@@ -170,7 +174,30 @@ def course_overview(srcdir: Path, found_docs=None) -> str:
     return "\n".join(lines) if lines else "No chapters yet.\n"
 
 
+MAP_MARKER = "<!-- chapter map -->"
+
+
+def chapter_map(srcdir: Path, found_docs=None) -> str:
+    """One line per chapter, grouped by part: link and the question it answers."""
+    lines, current = [], None
+    for caption, path in toc_chapters(srcdir):
+        if found_docs is not None and f"chapters/{path.stem}" not in found_docs:
+            continue
+        if caption != current:
+            lines.append(f"\n**{caption}**\n")
+            current = caption
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        first = _cell_text(nb["cells"][0]) if nb["cells"] else ""
+        para = "\n".join(first.split("\n")[1:]).strip().split("\n\n")[0]
+        lines.append(f"- {{doc}}`/chapters/{path.stem}`: {_first_sentence(para, 200)}")
+    return "\n".join(lines) + "\n"
+
+
 def _expand_markers(app, docname, source):
+    if MAP_MARKER in source[0]:
+        for _, path in toc_chapters(Path(app.srcdir)):
+            app.env.note_dependency(str(path))
+        source[0] = source[0].replace(MAP_MARKER, chapter_map(Path(app.srcdir), app.env.found_docs))
     if SUBMODULES_MARKER in source[0]:
         source[0] = source[0].replace(SUBMODULES_MARKER, submodule_sections())
     if COURSE_MARKER in source[0]:
@@ -234,7 +261,22 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
+REMOTE_FONT_AWESOME = re.compile(
+    r"""<link\b[^>]*href=["']https?://[^"']*font-?awesome[^"']*["'][^>]*>\s*""", re.I
+)
+
+
+def _drop_remote_stylesheets(app, doctree, docname):
+    for node in list(doctree.findall(nodes.raw)):
+        if "html" not in node.get("format", "").split():
+            continue
+        text = node.astext()
+        if REMOTE_FONT_AWESOME.search(text):
+            node.replace_self(nodes.raw("", REMOTE_FONT_AWESOME.sub("", text), format=node["format"]))
+
+
 def setup(app):
+    app.connect("doctree-resolved", _drop_remote_stylesheets)
     app.add_role("chapter", chapter_role)
     app.connect("html-page-context", _dedupe_scripts)
     app.connect("source-read", _expand_markers)

@@ -219,11 +219,14 @@ def test_every_chapter_has_hidden_solutions(visits):
 
 
 def test_screenshots(site_url, site_browser):
-    """Landing page and the first chapter, light and dark (the theme follows the OS setting)."""
+    """Landing page and the first chapter, light and dark (the theme follows the OS
+    setting), plus the first chapter figure and the first animation player, for checking
+    that figures stay readable in dark mode."""
     chapters = [p for p in PAGES if re.match(r"chapters/\d\d-", p)]
     targets = {"landing": "index.html"}
     if chapters:
         targets["chapter"] = chapters[0]
+    players = [p for p in chapters if 'class="animation"' in (SITE / p).read_text(encoding="utf-8")]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     written = []
     for scheme in ("light", "dark"):
@@ -236,10 +239,24 @@ def test_screenshots(site_url, site_browser):
             mode = page.evaluate("() => document.documentElement.dataset.theme")
             assert mode == scheme, f"{path}: theme is {mode!r} under a {scheme} colour scheme"
             out = SCREENSHOTS / f"{label}-{scheme}.png"
-            page.screenshot(path=str(out), full_page=(label == "landing"))
+            page.screenshot(path=str(out))  # the first screen a reader sees
+            written.append(out)
+            if label == "chapter":
+                figure = page.locator("figure img, .cell_output img").first
+                if figure.count():
+                    figure.scroll_into_view_if_needed()
+                    out = SCREENSHOTS / f"chapter-figure-{scheme}.png"
+                    figure.screenshot(path=str(out))
+                    written.append(out)
+        if players:
+            page.goto(f"{site_url}/{players[0]}", wait_until="networkidle")
+            player = page.locator("div.animation").first
+            player.scroll_into_view_if_needed()
+            out = SCREENSHOTS / f"animation-{scheme}.png"
+            player.screenshot(path=str(out))
             written.append(out)
         context.close()
-    assert all(p.stat().st_size > 10_000 for p in written)
+    assert all(p.stat().st_size > 5_000 for p in written)
     print("screenshots:", *written, sep="\n  ")
 
 
