@@ -288,7 +288,7 @@ class Detector:
 
     @property
     def level(self):
-        """Level of each single test: ``alpha / number of tests`` (Bonferroni)."""
+        """The level at which each single test runs, ``alpha`` over the number of tests (Bonferroni)."""
         return self.alpha / len(self.tests)
 
     def check(self, batches):

@@ -435,7 +435,7 @@ class Measurement:
 
     @property
     def tail_retained(self):
-        """Tail retained: mean over replicates of ``min(tail, 1)``.
+        """The tail retained, the mean over replicates of ``min(tail, 1)``.
 
         A run that over-produces the tail counts as fully covering it (the
         distance score catches that distortion); a run that lost it counts
@@ -445,12 +445,12 @@ class Measurement:
 
     @property
     def tail_score(self):
-        """Tail retained over the real-data-only reference's (1: no worse than real data)."""
+        """Tail retained over the real-data-only reference's value (one means no worse than real data)."""
         return self.tail_retained / self.tail_real
 
     @property
     def tail_score_se(self):
-        """Standard error of :attr:`tail_score`, from the paired per-replicate differences.
+        """The standard error of the tail score, from the paired per-replicate differences.
 
         The practice and its real-only reference share each replicate's first
         real sample, so the difference of the two is far less noisy than either.
@@ -476,7 +476,7 @@ class Measurement:
 
     @property
     def level(self):
-        """Measured risk: low, moderate or high (the worse of the two scores)."""
+        """The measured risk, low, moderate or high (the worse of the two scores)."""
         return self.thresholds.verdict(self.tail_score, self.w2_ratio)
 
     @property
@@ -542,7 +542,7 @@ class Measurement:
         return replace(self, thresholds=thresholds)
 
     def row(self):
-        """A dict for a table: name, knobs, claimed, scores, measured level, agreement."""
+        """A dict for a table (name, knobs, claim, scores, measured level, agreement)."""
         rec, anc, fil = self.scenario.knobs
         word = {True: "yes", False: "no", None: "unknown"}
         return {
@@ -607,9 +607,9 @@ def measure(scenario, world=None, family=None, generations=30, replicates=200, s
     scenario : Scenario
         The practice.
     world : Distribution, optional
-        The real world (default :func:`running_world`); needs an exact ``tail_mass``.
+        The real world (default :func:`collapse_lib.taxonomy.running_world`); needs an exact ``tail_mass``.
     family : Family, optional
-        The model family (default :func:`expressive_family`); its fits need an
+        The model family (default :func:`collapse_lib.taxonomy.expressive_family`); its fits need an
         exact ``tail_mass``.
     generations : int >= 1
         Rounds for the recursive workflows (one-shot workflows run one round).
