@@ -64,13 +64,16 @@ book: $(STAMP) $(VENDOR_STAMP)
 	@test -f _build/html/index.html
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
+# Both halves always run (one log shows every failure); the target fails if either fails.
 # pytest exits 5 when it collects no tests (e.g. no chapter notebook yet): that is not a failure.
 test: $(STAMP)
-	$(BIN)/python -m pytest tests --ignore=tests/browser -q || [ $$? -eq 5 ]
-	@if [ -n "$(CHAPTERS)" ]; then \
+	@status=0; \
+	$(BIN)/python -m pytest tests --ignore=tests/browser -q || [ $$? -eq 5 ] || status=1; \
+	if [ -n "$(CHAPTERS)" ]; then \
 	  PYTHONPATH=tests $(BIN)/python -m pytest -p nbval_store_history --nbval --nbval-current-env \
-	    --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider -q $(CHAPTERS); \
-	else echo "No chapter notebooks yet: nbval skipped."; fi
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider -q $(CHAPTERS) || status=1; \
+	else echo "No chapter notebooks yet: nbval skipped."; fi; \
+	exit $$status
 
 browser-test: $(STAMP)
 	@test -f _build/html/index.html || { echo "No built site: run 'make book' first." >&2; exit 1; }
