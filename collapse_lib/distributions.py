@@ -74,6 +74,21 @@ def categorical_indices(cdf, size, rng, block=256):
     return np.minimum(idx, last_drawable[:, None])
 
 
+def _logsumexp_last(values):
+    """log(sum(exp(values))) over the last axis, stable, with no warnings.
+
+    Equal to ``scipy.special.logsumexp(values, axis=-1)`` (-inf where every
+    term is -inf, +inf where a term is +inf) and several times faster on the
+    small last axes of a mixture.
+    """
+    top = values.max(axis=-1, keepdims=True)
+    finite_top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total = np.exp(values - finite_top).sum(axis=-1)
+        out = np.log(total) + finite_top[..., 0]
+    return np.where(np.isfinite(top[..., 0]), out, top[..., 0])
+
+
 def _cdf_rows(probs):
     """Row-wise cumulative sums scaled to end at exactly 1.
 
@@ -303,7 +318,7 @@ class NormalMixture(Distribution):
         with np.errstate(divide="ignore"):
             lw = np.log(w)
         comp = lw + _normal_logpdf(x[..., None], m, s)
-        return special.logsumexp(comp, axis=-1)
+        return _logsumexp_last(comp)
 
     def sample(self, size, rng):
         """Draw ``size`` points: shape ``(size,)``, or ``(R, size)`` for a batch."""

@@ -170,3 +170,21 @@ def test_lost_categories_are_never_drawn():
     assert set(np.unique(ids)) <= {0, 2, 3}
     from collapse_lib.distributions import _cdf_rows
     assert np.all(_cdf_rows(probs)[:, 3:] == 1.0)
+
+
+def test_mixture_logpdf_matches_scipy_logsumexp_including_collapsed_components():
+    from scipy import special
+
+    mix = cl.NormalMixture._from_params([[0.97, 0.03], [1.0, 0.0], [0.5, 0.5]],
+                                        [[0.0, 8.0], [0.0, 8.0], [1.0, 1.0]],
+                                        [[1.0, 1.0], [1.0, 1.0], [0.0, 2.0]])
+    x = np.array([[-40.0, 0.0, 5.0, 8.0, 60.0]] * 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = mix.logpdf(x)
+    w, m, s = mix.weights[:, None, :], mix.means[:, None, :], mix.stds[:, None, :]
+    from collapse_lib.distributions import _normal_logpdf
+    with np.errstate(divide="ignore"):
+        expected = special.logsumexp(np.log(w) + _normal_logpdf(x[..., None], m, s), axis=-1)
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
+    assert np.isinf(cl.NormalMixture._from_params([1.0], [0.0], [0.0]).logpdf(np.array([0.0, 1.0]))).all()
