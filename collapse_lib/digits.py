@@ -324,8 +324,7 @@ def simulate_digits(world, family, n, generations, scheme=None, replicates=3, se
 
     Introduced in chapter 6, "Collapse you can see".
     """
-    if not isinstance(world, DigitWorld):
-        raise TypeError(f"world must be a DigitWorld (from load_digit_world), got {type(world).__name__}")
+    _check_world(world)
     n = check_int("n", n, minimum=max(1, getattr(family, "n_components", 1)))
     generations = check_int("generations", generations, minimum=0)
     replicates = check_int("replicates", replicates, minimum=1)
@@ -351,6 +350,21 @@ def simulate_digits(world, family, n, generations, scheme=None, replicates=3, se
                     replicates=replicates, seed=seed)
 
 
+def _check_world(world):
+    if not isinstance(world, DigitWorld):
+        raise TypeError(f"world must be a DigitWorld (from load_digit_world), got {type(world).__name__}")
+
+
+def _check_codes(world, codes):
+    try:
+        codes = np.asarray(codes, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"codes must be an array of PCA codes, shape (..., m, {world.dim})") from None
+    if codes.ndim < 2 or codes.shape[-1] != world.dim:
+        raise ValueError(f"codes must have shape (..., m, {world.dim}), got {codes.shape}")
+    return codes
+
+
 def class_shares(world, codes):
     """Share of codes the real-digit classifier assigns to each digit.
 
@@ -365,7 +379,8 @@ def class_shares(world, codes):
 
     Introduced in chapter 6, "Collapse you can see".
     """
-    labels = world.classify(codes)
+    _check_world(world)
+    labels = world.classify(_check_codes(world, codes))
     onehot = labels[..., None] == np.arange(N_CLASSES)
     return onehot.mean(axis=-2)
 
@@ -388,7 +403,8 @@ def class_spread(world, codes):
 
     Introduced in chapter 6, "Collapse you can see".
     """
-    codes = np.asarray(codes, dtype=float)
+    _check_world(world)
+    codes = _check_codes(world, codes)
     labels = world.classify(codes)
     onehot = (labels[..., None] == np.arange(N_CLASSES)).astype(float)  # (..., m, 10)
     counts = onehot.sum(axis=-2)  # (..., 10)

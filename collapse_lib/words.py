@@ -94,8 +94,10 @@ def english_words(k, lang="en"):
 
 
 def _probs(model):
-    probs = model.probs if hasattr(model, "probs") else np.asarray(model, dtype=float)
-    probs = np.asarray(probs, dtype=float)
+    try:
+        probs = np.asarray(model.probs if hasattr(model, "probs") else model, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"model must be a Categorical or an array of probabilities, got {type(model).__name__}") from None
     if probs.ndim not in (1, 2):
         raise ValueError(f"model probabilities must have shape (K,) or (R, K), got {probs.shape}")
     return probs

@@ -108,6 +108,17 @@ def test_simulate_digits_is_deterministic_and_shaped(world):
     assert a.spread().shape == (4, 2, 10)
 
 
+def test_class_measures_validate_world_and_codes(world):
+    codes = world.codes[:30]
+    assert D.class_shares(world, codes).shape == (10,)
+    with pytest.raises(TypeError, match="DigitWorld"):
+        D.class_shares(None, codes)
+    with pytest.raises(TypeError, match="DigitWorld"):
+        D.class_spread("world", codes)
+    with pytest.raises(ValueError, match="codes must have shape"):
+        D.class_spread(world, np.zeros((5, world.dim + 1)))
+
+
 def test_simulate_digits_validation(world):
     fam = D.DigitMixtureFit(4)
     with pytest.raises(ValueError, match="n must be"):

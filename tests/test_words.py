@@ -73,6 +73,13 @@ def test_rank_survival_and_bins_by_hand():
         W.survival_by_rank_bin(probs, [0.5, 2.0])
 
 
+def test_measures_reject_a_model_that_is_not_probabilities():
+    with pytest.raises(TypeError, match="model must be"):
+        W.rank_survival("abc")
+    with pytest.raises(TypeError, match="model must be"):
+        W.oov_rate(object(), [0, 1])
+
+
 def test_rank_frequency_drops_lost_words_and_sorts():
     ranks, freqs = W.rank_frequency(np.array([0.1, 0.0, 0.6, 0.3]))
     np.testing.assert_array_equal(ranks, [1, 2, 3])
