@@ -7,7 +7,8 @@ the summary glues the very numbers the chapter shows. Each function returns a
 dict of plain floats and names its chapter in ``"chapter"``.
 
 If a chapter changes its parameters, the matching function here must change
-with it (chapter 12 then shows a number its chapter no longer does).
+with it; ``tests/test_findings.py`` compares every value with the number the
+chapter's stored output glues, so a drift fails the tests.
 
 Introduced in chapter 12, "The honest summary".
 """
@@ -21,6 +22,9 @@ __all__ = [
     "source_procedure",
     "rare_mode",
     "gaussian_collapse",
+    "words",
+    "digits_seen",
+    "workflows_compared",
     "filtering",
     "taxonomy_rows",
     "watch",
@@ -160,4 +164,86 @@ def watch():
         "false_alarm": fa,
         "false_alarm_se": fa_se,
         "batch_halved": int(batch_size_for_power(p0, p0 / 2, det.level, power=0.8)),
+    }
+
+
+def words():
+    """Chapter 5: a vocabulary refitted by counting, with and without real text.
+
+    Real English (the 10,000 most frequent words) as the world, a corpus of a
+    hundred thousand words per generation, 100 generations, 4 replicates
+    (chapter 5's seeds 7 and 8): words kept by the first fit and after the last
+    generation, the smoothed perplexity (floor 0.01) on the chapter's held-out
+    text (seed 105) at both ends, and the words kept with one tenth of fresh
+    real text per generation.
+    """
+    from .families import CategoricalFit
+    from .schemes import Anchor
+    from .simulate import simulate
+    from .words import english_words, held_out_perplexity
+
+    _, world = english_words(10_000)
+    n, gens, reps = 10**5, 100, 4
+    run = simulate(world, CategoricalFit(), n=n, generations=gens, replicates=reps, seed=7,
+                   record_every=5)
+    surv = run.trajectory("surviving")
+    held_out = world.sample(100_000, np.random.default_rng(105))
+    ppl = [held_out_perplexity(m, held_out, smoothing=0.01).mean() for m in (run.models[0], run.models[-1])]
+    anchored = simulate(world, CategoricalFit(), n=n, generations=gens, replicates=reps,
+                        scheme=Anchor(0.1), seed=8, record_every=5)
+    return {
+        "chapter": "05-tokens-and-words",
+        "surv_first": float(surv[0].mean()),
+        "surv_last": float(surv[-1].mean()),
+        "ppl_first": float(ppl[0]),
+        "ppl_last": float(ppl[1]),
+        "surv_anchor10": float(anchored.trajectory("surviving")[-1].mean()),
+    }
+
+
+def digits_seen():
+    """Chapter 6: a Gaussian mixture refitted on its own handwritten digits.
+
+    Chapter 6's replace run (200 digits per generation, 25 generations, 4
+    replicates, seed 6): digit classes under one in a hundred generated digits
+    at the last generation, summed over replicates, and the within-class spread
+    relative to the real digits', averaged over the classes still present.
+    """
+    from . import digits as D
+
+    world = D.load_digit_world(n_components=20)
+    family = D.DigitMixtureFit(n_components=10, covariance_type="full")
+    run = D.simulate_digits(world, family, n=200, generations=25, replicates=4, seed=6)
+    shares = run.shares()
+    present = np.where(shares >= 0.01, run.spread() / D.class_spread(world, world.codes), np.nan)
+    return {
+        "chapter": "06-collapse-you-can-see",
+        "vanished_total": int((shares[-1] < 0.01).sum()),
+        "rel_spread_last": float(np.nanmean(present, axis=2)[-1].mean()),
+    }
+
+
+def workflows_compared():
+    """Chapter 7: replacing vs accumulating data, tail error after 12 generations.
+
+    Chapter 7's runs (running world, two-component mixture, 500 points, 200
+    replicates, seed 7), tail error relative to generation 0's: the replace loop
+    and the accumulating pool, and the share of replace runs that lost the tail.
+    """
+    from .mixture import GaussianMixtureFit
+    from .schemes import Accumulate, Replace
+    from .workflows import compare_schemes, error_trajectory, tail_lost, tail_ratio
+
+    world = running_world()
+    runs = compare_schemes(world, GaussianMixtureFit(2, init=[0.0, 8.0], tol=1e-6),
+                           {"replace": Replace(), "accumulate": Accumulate()},
+                           n=500, generations=12, replicates=200, seed=7)
+    tail = tail_ratio(world, 5.0)
+    err = {k: error_trajectory(r, tail, 1.0)["mse"] for k, r in runs.items()}
+    base = err["replace"][0]
+    return {
+        "chapter": "07-nature-vs-phi",
+        "rel_replace": float(err["replace"][-1] / base),
+        "rel_accumulate": float(err["accumulate"][-1] / base),
+        "lost_replace": float(runs["replace"].summary(tail_lost(world, 5.0, 0.1))["mean"][-1]),
     }
