@@ -446,9 +446,11 @@ class ProvenanceCap(Scheme):
     cap : float in [0, 1)
         Largest share of synthetic samples allowed in the training data.
     detect : float in [0.5, 1]
-        Probability that a sample's provenance label is right (1: perfect
-        provenance; 0.5: labels are coin flips, i.e. no provenance). A
-        mislabelled synthetic sample is kept as if it were real.
+        Share of samples whose provenance label is right (1: perfect
+        provenance; 0.5: labels are coin flips, i.e. no provenance). A share
+        ``1 - detect`` of each kind is mislabelled, as exact rounded counts so
+        that every replicate's training set has the same size. A mislabelled
+        synthetic sample is kept as if it were real.
     archive : bool
         False (default): each generation trains on this crawl only. True: every
         sample ever labelled real is kept (the generation-0 sample included) and
