@@ -45,7 +45,8 @@ class DigitWorld:
     """The real digits, their PCA space and a classifier fitted on them.
 
     Build it with :func:`load_digit_world`. Sampling draws real digits with
-    replacement and returns their PCA codes.
+    replacement and returns their PCA codes. Introduced in chapter 6, "Collapse
+    you can see".
 
     Attributes
     ----------
@@ -133,6 +134,7 @@ class DigitMixture:
 
     Sampling is batched numpy driven by the caller's ``rng`` (scikit-learn's
     own ``sample`` is not used, so the run stays governed by one generator).
+    Introduced in chapter 6, "Collapse you can see".
 
     Attributes
     ----------
@@ -256,7 +258,7 @@ class DigitMixtureFit:
 
 @dataclass
 class DigitRun:
-    """Result of :func:`simulate_digits`.
+    """Result of :func:`simulate_digits` (chapter 6, "Collapse you can see").
 
     Attributes
     ----------

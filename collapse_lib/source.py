@@ -131,7 +131,7 @@ def _anchor_split(n, anchor):
 
 @dataclass(frozen=True)
 class SourceRun:
-    """Per-generation records of one run of the source's procedure.
+    """Per-generation records of one run of the source's procedure (chapter 2, "A simulation you can run").
 
     Attributes
     ----------
