@@ -548,7 +548,8 @@ def anchored_normal_fixed_point(M, fraction, world_var=1.0, ddof=0):
 
     Notes
     -----
-    Introduced in chapter 7, "What the Nature work does and does not show".
+    Introduced in chapter 7, "What the Nature work does and does not show"; used in an
+    exercise of chapter 1.
     """
     M, ddof = _m(M), _ddof(ddof)
     fraction = check_fraction("fraction", fraction)
