@@ -13,82 +13,60 @@ samples) and :func:`simulate`, which runs many replicates at once.
 (1000,)
 """
 
+# The recursion (chapter 2 onwards): distributions, families, schemes, filters, simulate.
 from .distributions import Categorical, Distribution, Normal, NormalMixture
 from .families import CategoricalFit, Family, NormalFit
-from .filters import Filter, NoFilter
+from .mixture import GaussianMixtureFit
+from .kde import KDEFit
+from .empirical import Empirical, EmpiricalFit
+from .sklearn_family import SklearnFamily, SklearnModel
+from .tails import LabelledMixtureFit
 from .schemes import (Accumulate, AccumulateSubsample, Anchor, Augment, FixedReal, Replace, Scheme,
                       SyntheticShare)
+from .filters import Filter, NoFilter, QualityFilter, Verifier
 from .simulate import Run, simulate
 
-__version__ = "0.1.0"
+# Measuring and explaining: metrics, closed forms, the source's experiment, the house style.
+from . import metrics, plotting, source, tails, theory
+from .source import source_experiment
 
-__all__ = [
-    "Distribution", "Normal", "NormalMixture", "Categorical",
-    "Family", "NormalFit", "CategoricalFit",
-    "Scheme", "Replace", "Anchor", "Accumulate",
-    "AccumulateSubsample", "FixedReal", "Augment", "SyntheticShare",
-    "Filter", "NoFilter",
-    "simulate", "Run",
-]
-
-from . import plotting  # noqa: E402  (house figure style: cl.plotting)
-
-__all__ += ["plotting"]
-
-from . import source  # noqa: E402  (chapter 2: the source's printed experiment, run exactly)
-from .source import source_experiment  # noqa: E402
-
-__all__ += ["source", "source_experiment"]
-
-from . import workflows  # noqa: E402  (chapters 7-9: workflows compared, distillation, provenance)
-from .workflows import (  # noqa: E402
+# Chapter tools: words (5), digits (6), workflows (7-9), taxonomy (10), monitor (11).
+from . import digits, taxonomy, words, workflows
+from .words import english_words
+from .workflows import (
     PHI1, Distillation, FilterBlend, ProvenanceCap, Sweep, bootstrap_crossing, compare_schemes,
     distill_once, error_trajectory, fallible_verifier, find_crossing, sweep_fraction, tail_lost,
     tail_ratio,
 )
+from .taxonomy import Scenario, classify, measure
+from .monitor import Check, Detector
 
-__all__ += ["workflows", "PHI1", "Distillation", "FilterBlend", "ProvenanceCap", "Sweep",
-            "bootstrap_crossing", "compare_schemes", "distill_once", "error_trajectory",
-            "fallible_verifier", "find_crossing", "sweep_fraction", "tail_lost", "tail_ratio"]
+# The live explorer (needs a running kernel; ipywidgets is imported when it is built).
+from .explorer import explore
 
-from . import theory  # noqa: E402  (closed forms checked by simulation: chapters 3, 4, 5, 7)
+__version__ = "0.1.0"
 
-__all__ += ["theory"]
-
-from .monitor import Check, Detector  # noqa: E402  (chapter 11: the collapse watch)
-
-__all__ += ["Detector", "Check"]
-
-from .mixture import GaussianMixtureFit  # noqa: E402  (model families: chapters 2, 3, 6, 8)
-from .kde import KDEFit  # noqa: E402
-from .empirical import Empirical, EmpiricalFit  # noqa: E402
-from .sklearn_family import SklearnFamily, SklearnModel  # noqa: E402
-
-__all__ += ["GaussianMixtureFit", "KDEFit", "Empirical", "EmpiricalFit", "SklearnFamily", "SklearnModel"]
-
-from . import words, digits  # noqa: E402  (chapter 5: English words; chapter 6: digits you can see)
-from .words import english_words  # noqa: E402
-
-__all__ += ["words", "digits", "english_words"]
-
-from .filters import QualityFilter, Verifier  # noqa: E402  (chapter 8: filtering, measured)
-
-__all__ += ["QualityFilter", "Verifier"]
-
-from . import taxonomy  # noqa: E402  (chapter 10: the risk taxonomy, measured)
-from .taxonomy import Scenario, classify, measure  # noqa: E402
-
-__all__ += ["taxonomy", "Scenario", "classify", "measure"]
-
-from . import metrics  # noqa: E402  (chapters 2-5: tail mass, W2, KL, heterozygosity, perplexity)
-
-__all__ += ["metrics"]
-
-from . import tails  # noqa: E402  (chapter 3: why tails go first)
-from .tails import LabelledMixtureFit  # noqa: E402
-
-__all__ += ["tails", "LabelledMixtureFit"]
-
-from .explorer import explore  # noqa: E402  (chapter 2: live explorer, needs a running kernel)
-
-__all__ += ["explore"]
+__all__ = [
+    # distributions
+    "Distribution", "Normal", "NormalMixture", "Categorical", "Empirical",
+    # families
+    "Family", "NormalFit", "CategoricalFit", "GaussianMixtureFit", "KDEFit", "EmpiricalFit",
+    "LabelledMixtureFit", "SklearnFamily", "SklearnModel",
+    # schemes
+    "Scheme", "Replace", "Anchor", "Accumulate", "AccumulateSubsample", "FixedReal", "Augment",
+    "SyntheticShare",
+    # filters
+    "Filter", "NoFilter", "QualityFilter", "Verifier",
+    # the recursion
+    "simulate", "Run",
+    # measuring and explaining
+    "metrics", "plotting", "source", "source_experiment", "tails", "theory",
+    # chapter tools
+    "words", "english_words", "digits",
+    "workflows", "PHI1", "Distillation", "FilterBlend", "ProvenanceCap", "Sweep",
+    "bootstrap_crossing", "compare_schemes", "distill_once", "error_trajectory",
+    "fallible_verifier", "find_crossing", "sweep_fraction", "tail_lost", "tail_ratio",
+    "taxonomy", "Scenario", "classify", "measure",
+    "Detector", "Check",
+    "explore",
+]
