@@ -19,7 +19,6 @@ from ._validate import (
     check_int,
     check_probabilities,
     check_rng,
-    check_real,
 )
 
 __all__ = ["Distribution", "Normal", "NormalMixture", "Categorical"]

@@ -26,7 +26,7 @@ from .empirical import Empirical, EmpiricalFit
 from .families import NormalFit
 from .filters import NoFilter, QualityFilter, Verifier
 from .kde import KDEFit
-from .mixture import GaussianMixtureFit, _first_mixture
+from .mixture import GaussianMixtureFit
 from .schemes import Accumulate, Anchor, Replace
 from .simulate import simulate
 
@@ -68,11 +68,6 @@ _N_OPTIONS = (20, 50, 100, 200, 500, 1000, 2000, 5000)
 
 def _replicate(model, i=0):
     """Replicate ``i`` of a batched model as an unbatched one."""
-    if isinstance(model, Normal):
-        return Normal._from_params(np.asarray(model._mean)[i], np.asarray(model._std)[i])
-    if isinstance(model, NormalMixture):
-        return _first_mixture(NormalMixture._from_params(model.weights[i:i + 1], model.means[i:i + 1],
-                                                         model.stds[i:i + 1]))
     if hasattr(model, "_take"):
         return model._take(i)
     raise TypeError(f"cannot take a replicate of {type(model).__name__}")

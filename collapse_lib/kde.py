@@ -14,7 +14,6 @@ import numpy as np
 from ._validate import check_positive
 from .distributions import NormalMixture
 from .families import Family
-from .mixture import _first_mixture
 
 __all__ = ["KDEFit", "bandwidth"]
 
@@ -105,13 +104,6 @@ class KDEFit(Family):
             self.bandwidth = check_positive("bandwidth", bandwidth)
         else:
             raise TypeError(f"bandwidth must be 'silverman', 'scott' or a number > 0, got {type(bandwidth).__name__}")
-
-    def fit(self, data):
-        """Fit to ``data`` of shape ``(m,)`` or ``(R, m)``; return a NormalMixture."""
-        data = self._check(data)
-        if data.ndim == 1:
-            return _first_mixture(self._fit(data[None, :]))
-        return self._fit(data)
 
     def _fit(self, data):
         r, m = data.shape

@@ -8,7 +8,6 @@ families comparison and in chapter 8, "Filtering, measured".
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from ._validate import check_finite_array, check_int, check_positive
 from .distributions import NormalMixture
@@ -17,11 +16,6 @@ from .families import Family
 __all__ = ["GaussianMixtureFit"]
 
 _LOG_2PI = np.log(2.0 * np.pi)
-
-
-def _first_mixture(model):
-    """Replicate 0 of a batched NormalMixture as an unbatched one."""
-    return NormalMixture._from_params(model.weights[0], model.means[0], model.stds[0])
 
 
 class GaussianMixtureFit(Family):
@@ -100,13 +94,6 @@ class GaussianMixtureFit(Family):
             if arr.shape != (self.n_components,):
                 raise ValueError(f"init must have shape ({self.n_components},) (one mean per component), got {arr.shape}")
             self.init = arr
-
-    def fit(self, data):
-        """Fit to ``data`` of shape ``(m,)`` or ``(R, m)``; return a NormalMixture."""
-        data = self._check(data)
-        if data.ndim == 1:
-            return _first_mixture(self._fit(data[None, :]))
-        return self._fit(data)
 
     def _fit(self, data):
         return self._em(data, history=False)[0]

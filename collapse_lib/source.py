@@ -272,7 +272,7 @@ def _real_block(r, stratified):
     """Sums over a real block of ``r`` points: (sum of variances, sum of means, sum of squared means)."""
     if r == 0:
         return 0.0, 0.0, 0.0
-    (wc, mc, sc), (wt, mt, st) = SOURCE_WORLD["core"], SOURCE_WORLD["tail"]
+    (_, mc, sc), (_, mt, st) = SOURCE_WORLD["core"], SOURCE_WORLD["tail"]
     if stratified:
         rc, rt = _split_real(r)
         return rc * sc**2 + rt * st**2, rc * mc + rt * mt, rc * mc**2 + rt * mt**2
@@ -397,7 +397,7 @@ def anchored_fixed_point(n=5000, anchor=0.10, threshold=5.0, stratified=True):
     std = float(np.sqrt(e_s2))
     model_tail = _sf((threshold - e_mu) / std)
     if stratified:
-        (wc, mc, sc), (wt, mt, st) = SOURCE_WORLD["core"], SOURCE_WORLD["tail"]
+        (_, mc, sc), (_, mt, st) = SOURCE_WORLD["core"], SOURCE_WORLD["tail"]
         rc, rt = _split_real(r)
         real_tail = (rc * _sf((threshold - mc) / sc) + rt * _sf((threshold - mt) / st)) / r
     else:

@@ -97,14 +97,6 @@ class LabelledMixtureFit(Family):
         self.threshold = check_real("threshold", threshold)
         self.ddof = check_int("ddof", ddof, minimum=0, maximum=1)
 
-    def fit(self, data):
-        """Fit to ``data`` of shape ``(m,)`` or ``(R, m)``; return a :class:`NormalMixture`."""
-        data = self._check(data)
-        model = self._fit(data[None, :] if data.ndim == 1 else data)
-        if data.ndim == 1:
-            return NormalMixture._from_params(model.weights[0], model.means[0], model.stds[0])
-        return model
-
     def _fit(self, data):
         m = data.shape[-1]
         upper = data > self.threshold

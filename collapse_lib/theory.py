@@ -22,7 +22,6 @@ and anchor results in chapter 7.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 from scipy import special
