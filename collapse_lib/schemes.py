@@ -3,7 +3,9 @@
 Generation 0 trains on a real sample of size ``n``. For every later generation
 ``t`` a scheme combines draws from the previous model (``synthetic(k)``), fresh
 draws from the world (``real(k)``) and whatever it keeps in its ``state``. Both
-callables return arrays of shape ``(R, k)``, one row per replicate.
+callables return arrays of shape ``(R, k)``, one row per replicate (or
+``(R, k, d)`` for a world of ``d``-dimensional points, e.g. with
+:class:`collapse_lib.SklearnFamily`; points always lie along axis 1).
 :func:`collapse_lib.simulate` puts its random generator in ``state["rng"]``
 for schemes that make random choices of their own (such as subsampling).
 
@@ -45,23 +47,26 @@ def _round_half_up(x):
 
 
 class _Pool:
-    """A growing ``(R, m)`` pool of points with amortised appends (capacity doubles)."""
+    """A growing ``(R, m)`` (or ``(R, m, d)``) pool of points with amortised appends.
+
+    Points lie along axis 1; the capacity doubles when it runs out.
+    """
 
     def __init__(self, first):
-        self.size = first.shape[-1]
-        self.buf = np.empty(first.shape[:-1] + (max(2 * self.size, 1),), dtype=first.dtype)
-        self.buf[..., : self.size] = first
+        self.size = first.shape[1]
+        self.buf = np.empty((first.shape[0], max(2 * self.size, 1)) + first.shape[2:], dtype=first.dtype)
+        self.buf[:, : self.size] = first
 
     def append(self, more):
-        k = more.shape[-1]
-        if self.size + k > self.buf.shape[-1]:
-            cap = max(2 * self.buf.shape[-1], self.size + k)
-            buf = np.empty(self.buf.shape[:-1] + (cap,), dtype=np.result_type(self.buf, more))
-            buf[..., : self.size] = self.buf[..., : self.size]
+        k = more.shape[1]
+        if self.size + k > self.buf.shape[1]:
+            cap = max(2 * self.buf.shape[1], self.size + k)
+            buf = np.empty((self.buf.shape[0], cap) + self.buf.shape[2:], dtype=np.result_type(self.buf, more))
+            buf[:, : self.size] = self.buf[:, : self.size]
             self.buf = buf
-        self.buf[..., self.size: self.size + k] = more
+        self.buf[:, self.size: self.size + k] = more
         self.size += k
-        return self.buf[..., : self.size]
+        return self.buf[:, : self.size]
 
 
 class Scheme:
@@ -107,9 +112,9 @@ def _compose(*parts):
             draw, k = part
             if k:
                 arrays.append(draw(k))
-        elif part.shape[-1]:
+        elif part.shape[1]:
             arrays.append(part)
-    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays, axis=-1)
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays, axis=1)
 
 
 class Anchor(Scheme):
@@ -146,7 +151,7 @@ class Anchor(Scheme):
             parts.append(synthetic(n_syn))
         if n_real:
             parts.append(real(n_real))
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     def __repr__(self):
         return f"Anchor({self.fraction:g})"
@@ -201,10 +206,10 @@ class AccumulateSubsample(Scheme):
         if rng is None:
             raise ValueError("AccumulateSubsample needs state['rng'] (simulate provides it)")
         # n smallest of iid uniform keys: a uniform random subset of size n per row
-        keys = rng.random(pool.shape)
-        idx = np.argpartition(keys, n - 1, axis=-1)[:, :n]
-        idx.sort(axis=-1)
-        return np.take_along_axis(pool, idx, axis=-1)
+        keys = rng.random(pool.shape[:2])
+        idx = np.argpartition(keys, n - 1, axis=1)[:, :n]
+        idx.sort(axis=1)
+        return np.take_along_axis(pool, idx.reshape(idx.shape + (1,) * (pool.ndim - 2)), axis=1)
 
 
 class FixedReal(Scheme):
@@ -236,8 +241,8 @@ class FixedReal(Scheme):
         return n_syn, n - n_syn
 
     def initial(self, real_data, state):
-        n = real_data.shape[-1]
-        state["fixed"] = real_data[..., : self.split(n)[1]]
+        n = real_data.shape[1]
+        state["fixed"] = real_data[:, : self.split(n)[1]]
         return real_data
 
     def next_data(self, t, n, synthetic, real, state):

@@ -395,7 +395,9 @@ def _points_engine(world, family, scheme, filter, n, replicates, rng, batch):
     def real(k):
         if batch:
             return world.sample(k, rng)
-        return world.sample(replicates * k, rng).reshape(replicates, k)
+        points = world.sample(replicates * k, rng)
+        # One-dimensional worlds give (R, k); a world of d-dimensional points gives (R, k, d).
+        return points.reshape((replicates, k) + points.shape[1:])
 
     state = {"rng": rng}
     current = {}
