@@ -157,7 +157,21 @@ class Anchor(Scheme):
         return f"Anchor({self.fraction:g})"
 
 
-class Accumulate(Scheme):
+class _Pooled(Scheme):
+    """Shared part of the accumulating schemes: a pool that starts as the real sample."""
+
+    def initial(self, real_data, state):
+        state["_pool"] = _Pool(real_data)
+        state["pool"] = real_data
+        return real_data
+
+    def _grow(self, n, synthetic, state):
+        """Add ``n`` synthetic points to the pool and return the whole pool."""
+        state["pool"] = state["_pool"].append(synthetic(n))
+        return state["pool"]
+
+
+class Accumulate(_Pooled):
     """Keep every sample seen so far and add ``n`` new synthetic ones each generation.
 
     Gerstgrasser et al. (2024): accumulating real and synthetic data, instead
@@ -166,17 +180,11 @@ class Accumulate(Scheme):
     Compared in chapter 7, "What the Nature work does and does not show".
     """
 
-    def initial(self, real_data, state):
-        state["_pool"] = _Pool(real_data)
-        state["pool"] = real_data
-        return real_data
-
     def next_data(self, t, n, synthetic, real, state):
-        state["pool"] = state["_pool"].append(synthetic(n))
-        return state["pool"]
+        return self._grow(n, synthetic, state)
 
 
-class AccumulateSubsample(Scheme):
+class AccumulateSubsample(_Pooled):
     """Keep every sample seen so far, but train on a random subset of ``n`` of them.
 
     The "accumulate-subsample" workflow of Kazdan et al. (2024, "Collapse or
@@ -195,13 +203,8 @@ class AccumulateSubsample(Scheme):
     Compared in chapter 7, "What the Nature work does and does not show".
     """
 
-    def initial(self, real_data, state):
-        state["_pool"] = _Pool(real_data)
-        state["pool"] = real_data
-        return real_data
-
     def next_data(self, t, n, synthetic, real, state):
-        pool = state["pool"] = state["_pool"].append(synthetic(n))
+        pool = self._grow(n, synthetic, state)
         rng = state.get("rng")
         if rng is None:
             raise ValueError("AccumulateSubsample needs state['rng'] (simulate provides it)")
