@@ -16,18 +16,15 @@ samples) and :func:`simulate`, which runs many replicates at once.
 # The recursion (chapter 2 onwards): distributions, families, schemes, filters, simulate.
 from .distributions import Categorical, Distribution, Normal, NormalMixture
 from .families import CategoricalFit, Family, NormalFit
-from .mixture import GaussianMixtureFit
-from .kde import KDEFit
-from .empirical import Empirical, EmpiricalFit
-from .sklearn_family import SklearnFamily, SklearnModel
-from .tails import LabelledMixtureFit
+from .models import (Empirical, EmpiricalFit, GaussianMixtureFit, KDEFit, LabelledMixtureFit,
+                     SklearnFamily, SklearnModel)
 from .schemes import (Accumulate, AccumulateSubsample, Anchor, Augment, FixedReal, Replace, Scheme,
                       SyntheticShare)
 from .filters import Filter, NoFilter, QualityFilter, Verifier
 from .simulate import Run, simulate
 
 # Measuring and explaining: metrics, closed forms, the source's experiment, the house style.
-from . import metrics, plotting, source, tails, theory
+from . import metrics, notebook, plotting, source, tails, theory
 from .source import source_experiment
 
 # Chapter tools: words (5), digits (6), workflows (7-9), taxonomy (10), monitor (11).
@@ -60,7 +57,7 @@ __all__ = [
     # the recursion
     "simulate", "Run",
     # measuring and explaining
-    "metrics", "plotting", "source", "source_experiment", "tails", "theory",
+    "metrics", "notebook", "plotting", "source", "source_experiment", "tails", "theory",
     # chapter tools
     "words", "english_words", "digits",
     "workflows", "PHI1", "Distillation", "FilterBlend", "ProvenanceCap", "Sweep",

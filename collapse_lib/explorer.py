@@ -22,11 +22,11 @@ import numpy as np
 
 from ._validate import check_int, check_real
 from .distributions import Normal, NormalMixture
-from .empirical import Empirical, EmpiricalFit
+from .models.empirical import Empirical, EmpiricalFit
 from .families import NormalFit
 from .filters import NoFilter, QualityFilter, Verifier
-from .kde import KDEFit
-from .mixture import GaussianMixtureFit
+from .models.kde import KDEFit
+from .models.mixture import GaussianMixtureFit
 from .schemes import Accumulate, Anchor, Replace
 from .simulate import simulate
 

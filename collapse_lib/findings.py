@@ -104,7 +104,7 @@ def filtering():
     quality filter keeping the most typical 99% (chapter 8's loop, seed 8).
     """
     from .filters import QualityFilter
-    from .mixture import GaussianMixtureFit
+    from .models.mixture import GaussianMixtureFit
     from .simulate import simulate
     from .workflows import tail_ratio
 
@@ -230,7 +230,7 @@ def workflows_compared():
     replicates, seed 7), tail error relative to generation 0's: the replace loop
     and the accumulating pool, and the share of replace runs that lost the tail.
     """
-    from .mixture import GaussianMixtureFit
+    from .models.mixture import GaussianMixtureFit
     from .schemes import Accumulate, Replace
     from .workflows import compare_schemes, error_trajectory, tail_lost, tail_ratio
 

@@ -145,7 +145,7 @@ def expressive_family():
 
     Introduced in chapter 10, "The risk taxonomy, measured".
     """
-    from .mixture import GaussianMixtureFit
+    from .models.mixture import GaussianMixtureFit
 
     return GaussianMixtureFit(2, init=[0.0, 8.0])
 

@@ -1,8 +1,7 @@
 """Kernel density estimate family, batched over replicates.
 
-Introduced in chapter 2's comparison of model families ("A simulation you can
-run"); used in chapter 3, "Why tails go first", and chapter 8, "Filtering,
-measured".
+No chapter calls it yet: it is one of the model families of the live explorer
+(:func:`collapse_lib.explore`) and a family readers can try in the recursion.
 """
 
 from __future__ import annotations
@@ -11,9 +10,9 @@ import numbers
 
 import numpy as np
 
-from ._validate import check_positive
-from .distributions import NormalMixture
-from .families import Family
+from .._validate import check_positive
+from ..distributions import NormalMixture
+from ..families import Family
 
 __all__ = ["KDEFit", "bandwidth"]
 
@@ -36,7 +35,7 @@ def bandwidth(data, rule="silverman"):
     ndarray of shape (R,)
         Zero for rows without spread (all values equal).
 
-    Introduced in chapter 2, "A simulation you can run".
+    Used by :class:`KDEFit`; no chapter calls it directly yet.
     """
     data = np.asarray(data, dtype=float)
     m = data.shape[-1]
@@ -84,8 +83,8 @@ class KDEFit(Family):
 
     Memory: the model stores ``m`` components per replicate.
 
-    Introduced in chapter 2, "A simulation you can run" (model families);
-    used in chapters 3 and 8.
+    No chapter calls it yet; the live explorer (:func:`collapse_lib.explore`)
+    offers it as a model family.
 
     Examples
     --------

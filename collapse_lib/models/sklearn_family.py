@@ -1,8 +1,9 @@
 """Wrap a reader's own model (scikit-learn's ``fit``/``sample`` convention) as a family.
 
-Introduced in chapter 2, "A simulation you can run" (run the recursion on a
-model of your choice); used in chapter 6, "Collapse you can see" (handwritten
-digits in PCA space, multi-dimensional data).
+For readers who want to run the recursion on a model of their choice, on
+one-dimensional or ``d``-dimensional data. No chapter calls it yet (chapter 6,
+"Collapse you can see", fits its digit mixtures with
+:class:`collapse_lib.models.digit_mixture.DigitMixtureFit`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import inspect
 
 import numpy as np
 
-from ._validate import check_finite_array, check_int, check_rng
-from .distributions import Distribution, _as_points
-from .families import Family
+from .._validate import check_finite_array, check_int, check_rng
+from ..distributions import Distribution, _as_points
+from ..families import Family
 
 __all__ = ["SklearnFamily", "SklearnModel"]
 
@@ -47,7 +48,7 @@ class SklearnModel(Distribution):
     mc_size : int
         Number of draws behind those estimates.
 
-    Introduced in chapter 2, "A simulation you can run"; used in chapter 6.
+    Returned by :class:`SklearnFamily`; no chapter calls it directly yet.
     """
 
     exact = False
@@ -184,8 +185,8 @@ class SklearnFamily(Family):
     Carlo estimates (``model.exact`` is False), which
     :func:`collapse_lib.metrics.tail_mass` flags.
 
-    Introduced in chapter 2, "A simulation you can run"; used in chapter 6,
-    "Collapse you can see".
+    No chapter calls it yet: it is the way to run the recursion on a model of
+    your own (the design's promise that any scikit-learn model plugs in).
 
     Examples
     --------

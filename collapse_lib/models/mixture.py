@@ -1,17 +1,18 @@
 """Gaussian mixture family: K normal components fitted by EM, batched over replicates.
 
-Introduced in chapter 3, "Why tails go first" (a family that *can* represent the
-tail bump, so that only statistical error remains); used in chapter 2's model
-families comparison and in chapter 8, "Filtering, measured".
+Introduced in chapter 3, "Why tails go first" (in an exercise: a family that *can*
+represent the tail bump, so that only statistical error remains); used in
+chapters 7, 8 and 9, and as the expressive family of chapter 10's risk taxonomy
+(:func:`collapse_lib.studies.taxonomy.expressive_family`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_finite_array, check_int, check_positive
-from .distributions import NormalMixture
-from .families import Family
+from .._validate import check_finite_array, check_int, check_positive
+from ..distributions import NormalMixture
+from ..families import Family
 
 __all__ = ["GaussianMixtureFit"]
 
@@ -69,7 +70,7 @@ class GaussianMixtureFit(Family):
     true (the floored M-step is the constrained maximum);
     :meth:`fit_with_history` returns the per-step log-likelihood to check it.
 
-    Introduced in chapter 3, "Why tails go first"; used in chapters 2, 8 and 10.
+    Introduced in chapter 3, "Why tails go first"; used in chapters 7, 8, 9 and 10.
 
     Examples
     --------

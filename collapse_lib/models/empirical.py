@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_finite_array, check_int, check_rng
-from .distributions import Distribution, _as_points
-from .families import Family
+from .._validate import check_finite_array, check_int, check_rng
+from ..distributions import Distribution, _as_points
+from ..families import Family
 
 __all__ = ["Empirical", "EmpiricalFit"]
 

@@ -1,0 +1,29 @@
+"""Model families beyond the Normal and categorical ones.
+
+Each module here holds one family (something with ``fit(data) -> distribution``)
+and, where it needs one, the distribution it fits: a Gaussian mixture fitted by
+EM (:mod:`~collapse_lib.models.mixture`), a kernel density estimate
+(:mod:`~collapse_lib.models.kde`), resampling the data
+(:mod:`~collapse_lib.models.empirical`), a two-component mixture fitted with
+known labels (:mod:`~collapse_lib.models.labelled`) and an adapter for any
+model that follows scikit-learn's ``fit``/``sample`` convention
+(:mod:`~collapse_lib.models.sklearn_family`). The Normal and categorical
+families the recursion is built on stay in the engine
+(:mod:`collapse_lib.families`). Models import only the engine, never a real
+data set or a chapter's study. Every name below is also ``cl.<name>`` when the
+top-level package exports it.
+"""
+
+from .empirical import Empirical, EmpiricalFit
+from .kde import KDEFit, bandwidth
+from .labelled import LabelledMixtureFit
+from .mixture import GaussianMixtureFit
+from .sklearn_family import SklearnFamily, SklearnModel
+
+__all__ = [
+    "GaussianMixtureFit",
+    "KDEFit", "bandwidth",
+    "Empirical", "EmpiricalFit",
+    "LabelledMixtureFit",
+    "SklearnFamily", "SklearnModel",
+]
