@@ -24,22 +24,22 @@ from .filters import Filter, NoFilter, QualityFilter, Verifier
 from .simulate import Run, simulate
 
 # Measuring and explaining: metrics, closed forms, the source's experiment, the house style.
-from . import metrics, notebook, plotting, source, tails, theory
-from .source import source_experiment
+from . import metrics, notebook, plotting, theory
+from .studies import source, source_experiment, tails
 
 # Chapter tools: words (5), digits (6), workflows (7-9), taxonomy (10), monitor (11).
-from . import digits, taxonomy, words, workflows
+from . import digits, words, workflows
+from .studies import findings, monitor, taxonomy
 from .words import english_words
 from .workflows import (
     PHI1, Distillation, FilterBlend, ProvenanceCap, Sweep, bootstrap_crossing, compare_schemes,
     distill_once, error_trajectory, fallible_verifier, find_crossing, sweep_fraction, tail_lost,
     tail_ratio,
 )
-from .taxonomy import Scenario, classify, measure
-from .monitor import Check, Detector
+from .studies import Check, Detector, Scenario, classify, measure
 
 # The live explorer (needs a running kernel; ipywidgets is imported when it is built).
-from .explorer import explore
+from .studies import explore
 
 __version__ = "0.1.0"
 
@@ -64,6 +64,7 @@ __all__ = [
     "bootstrap_crossing", "compare_schemes", "distill_once", "error_trajectory",
     "fallible_verifier", "find_crossing", "sweep_fraction", "tail_lost", "tail_ratio",
     "taxonomy", "Scenario", "classify", "measure",
-    "Detector", "Check",
+    "monitor", "Detector", "Check",
+    "findings",
     "explore",
 ]

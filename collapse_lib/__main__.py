@@ -5,7 +5,7 @@
     python -m collapse_lib --replicates 1000    # mean and 5-95% band over replicates
 
 With ``--replicates 1`` (the default) the source's procedure runs exactly as it
-states it (:func:`collapse_lib.source.source_experiment`); with more, the
+states it (:func:`collapse_lib.studies.source.source_experiment`); with more, the
 experiment runs through :func:`collapse_lib.simulate` and each generation
 shows the mean and the 5th and 95th percentiles across replicates. Invalid
 values exit with status 2 and a one-line message.
@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-from . import source as src
+from .studies import source as src
 from .families import NormalFit
 from .schemes import Anchor, Replace
 from .simulate import simulate

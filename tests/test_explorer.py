@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import collapse_lib as cl
-from collapse_lib.explorer import FAMILIES, FILTERS, METRICS, SCHEMES, Explorer
+from collapse_lib.studies.explorer import FAMILIES, FILTERS, METRICS, SCHEMES, Explorer
 
 matplotlib.use("Agg")
 pytestmark = pytest.mark.filterwarnings("error")

@@ -1,4 +1,4 @@
-"""Tests of collapse_lib.findings: chapter 12 can never drift from the chapters it summarises.
+"""Tests of collapse_lib.studies.findings: chapter 12 can never drift from the chapters it summarises.
 
 Each function in ``findings`` repeats a chapter's library calls and seeds. Here
 every value it returns is compared, exactly, with the number that chapter's

@@ -1,4 +1,4 @@
-"""Tests of collapse_lib.monitor: the collapse watch of chapter 11.
+"""Tests of collapse_lib.studies.monitor: the collapse watch of chapter 11.
 
 Rates measured over B simulated batches are compared with exact values within
 4 binomial standard errors, sqrt(p (1 - p) / B): a false failure has a

@@ -1,4 +1,4 @@
-"""The source chapter's procedure (collapse_lib.source), run exactly, and its analysis.
+"""The source chapter's procedure (collapse_lib.studies.source), run exactly, and its analysis.
 
 Statistical checks run the procedure over many seeds and compare with the exact
 expectations of :func:`expected_moments`; tolerances are 5 standard errors of the

@@ -1,4 +1,4 @@
-"""collapse_lib.tails against simulation and exact values.
+"""collapse_lib.studies.tails against simulation and exact values.
 
 Index convention: ``run.models[t]`` has had ``t + 1`` fits. Monte Carlo means
 are compared within ``TOL_SE = 4.5`` standard errors computed from the

@@ -1,4 +1,4 @@
-"""Tests of collapse_lib.taxonomy: the source's rule, the scenarios and their measurement.
+"""Tests of collapse_lib.studies.taxonomy: the source's rule, the scenarios and their measurement.
 
 Verdicts are required to hold with a margin: the tail score must clear its
 threshold by 4 standard errors (paired differences over replicates,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from ._validate import check_finite_array, check_fraction, check_int, check_real, check_rng
+from .._validate import check_finite_array, check_fraction, check_int, check_real, check_rng
 
 __all__ = [
     "Detector",

@@ -33,7 +33,7 @@ __all__ = [
 
 def running_world():
     """The book's running world, 97% N(0, 1) + 3% N(8, 1)."""
-    from .distributions import NormalMixture
+    from ..distributions import NormalMixture
 
     return NormalMixture([0.97, 0.03], [0.0, 8.0], [1.0, 1.0])
 
@@ -68,7 +68,8 @@ def rare_mode():
     for 100 and 1000 points per fit, and the probability that it is lost for
     good (one minus its frequency).
     """
-    from . import tails, theory
+    from .. import theory
+    from . import tails
 
     p_mode = running_world().tail_mass(4.0)
     surv = {n: tails.rare_mode_survival(p_mode, n, 301) for n in (100, 1000)}
@@ -87,7 +88,7 @@ def gaussian_collapse():
     For a normal refitted on 1000 of its own samples, by maximum likelihood and
     by the unbiased estimator (closed form, checked by simulation in chapter 4).
     """
-    from . import theory
+    from .. import theory
 
     return {
         "chapter": "04-recursive-gaussian-fitting",
@@ -103,10 +104,10 @@ def filtering():
     world's) after 12 generations of the mixture loop, unfiltered and with a
     quality filter keeping the most typical 99% (chapter 8's loop, seed 8).
     """
-    from .filters import QualityFilter
-    from .models.mixture import GaussianMixtureFit
-    from .simulate import simulate
-    from .workflows import tail_ratio
+    from ..filters import QualityFilter
+    from ..models.mixture import GaussianMixtureFit
+    from ..simulate import simulate
+    from ..workflows import tail_ratio
 
     world = running_world()
     family = GaussianMixtureFit(2, init=[0.0, 8.0], tol=1e-6)
@@ -148,7 +149,7 @@ def watch():
     of a thousand points checked at a level of 0.01. Also the batch size at
     which the rare-event test catches a halved tail with probability 0.8.
     """
-    from .families import NormalFit
+    from ..families import NormalFit
     from .monitor import Detector, batch_size_for_power, rate_se
 
     world = running_world()
@@ -177,10 +178,10 @@ def words():
     text (seed 105) at both ends, and the words kept with one tenth of fresh
     real text per generation.
     """
-    from .families import CategoricalFit
-    from .schemes import Anchor
-    from .simulate import simulate
-    from .words import english_words, held_out_perplexity
+    from ..families import CategoricalFit
+    from ..schemes import Anchor
+    from ..simulate import simulate
+    from ..words import english_words, held_out_perplexity
 
     _, world = english_words(10_000)
     n, gens, reps = 10**5, 100, 4
@@ -209,7 +210,7 @@ def digits_seen():
     at the last generation, summed over replicates, and the within-class spread
     relative to the real digits', averaged over the classes still present.
     """
-    from . import digits as D
+    from .. import digits as D
 
     world = D.load_digit_world(n_components=20)
     family = D.DigitMixtureFit(n_components=10, covariance_type="full")
@@ -230,9 +231,9 @@ def workflows_compared():
     replicates, seed 7), tail error relative to generation 0's: the replace loop
     and the accumulating pool, and the share of replace runs that lost the tail.
     """
-    from .models.mixture import GaussianMixtureFit
-    from .schemes import Accumulate, Replace
-    from .workflows import compare_schemes, error_trajectory, tail_lost, tail_ratio
+    from ..models.mixture import GaussianMixtureFit
+    from ..schemes import Accumulate, Replace
+    from ..workflows import compare_schemes, error_trajectory, tail_lost, tail_ratio
 
     world = running_world()
     runs = compare_schemes(world, GaussianMixtureFit(2, init=[0.0, 8.0], tol=1e-6),

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from ._validate import check_fraction, check_int, check_real
-from .distributions import Normal, NormalMixture
-from .models.labelled import LabelledMixtureFit  # noqa: F401  (chapter 3 calls tails.LabelledMixtureFit)
+from .._validate import check_fraction, check_int, check_real
+from ..distributions import Normal, NormalMixture
+from ..models.labelled import LabelledMixtureFit  # noqa: F401  (chapter 3 calls tails.LabelledMixtureFit)
 
 __all__ = ["rare_mode_survival", "conditional_mean_above"]
 

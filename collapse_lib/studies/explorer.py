@@ -10,7 +10,8 @@ The explorer needs a running Python kernel: in the static HTML book its
 controls would be dead, so chapters tag its cell ``remove-output``.
 ipywidgets is imported only when an explorer is built.
 
-Introduced in chapter 2, "A simulation you can run".
+No chapter calls it yet: it varies the experiment of chapter 2, "A simulation
+you can run", live, for a reader with a kernel (``cl.explore()``).
 """
 
 from __future__ import annotations
@@ -20,19 +21,19 @@ import time
 
 import numpy as np
 
-from ._validate import check_int, check_real
-from .distributions import Normal, NormalMixture
-from .models.empirical import Empirical, EmpiricalFit
-from .families import NormalFit
-from .filters import NoFilter, QualityFilter, Verifier
-from .models.kde import KDEFit
-from .models.mixture import GaussianMixtureFit
-from .schemes import Accumulate, Anchor, Replace
-from .simulate import simulate
+from .._validate import check_int, check_real
+from ..distributions import Normal, NormalMixture
+from ..models.empirical import Empirical, EmpiricalFit
+from ..families import NormalFit
+from ..filters import NoFilter, QualityFilter, Verifier
+from ..models.kde import KDEFit
+from ..models.mixture import GaussianMixtureFit
+from ..schemes import Accumulate, Anchor, Replace
+from ..simulate import simulate
 
 __all__ = ["explore", "Explorer", "FAMILIES", "FILTERS", "SCHEMES", "METRICS"]
 
-#: model families offered by the menu (name -> factory); chapter 2
+#: model families offered by the menu (name -> factory)
 FAMILIES = {
     "Normal (MLE)": lambda: NormalFit(ddof=0),
     "Normal (unbiased)": lambda: NormalFit(ddof=1),
@@ -41,7 +42,7 @@ FAMILIES = {
     "Resampling": lambda: EmpiricalFit(),
 }
 
-#: filters offered by the menu; chapter 2
+#: filters offered by the menu
 FILTERS = {
     "none": lambda: NoFilter(),
     "quality filter, keep 90%": lambda: QualityFilter(0.9),
@@ -49,14 +50,14 @@ FILTERS = {
     "verifier, accuracy 0.5": lambda: Verifier(0.5),
 }
 
-#: data schemes offered by the menu (factory of the anchor fraction); chapter 2
+#: data schemes offered by the menu (factory of the anchor fraction)
 SCHEMES = {
     "replace": lambda a: Replace(),
     "anchor": lambda a: Anchor(a),
     "accumulate": lambda a: Accumulate(),
 }
 
-#: metrics offered by the menu (label -> y-axis label); chapter 2
+#: metrics offered by the menu (label -> y-axis label)
 METRICS = {
     "tail mass": "P(X > threshold) of the fitted model",
     "standard deviation": "std of the fitted model",
@@ -91,7 +92,7 @@ def _ndtri(u):
 class Explorer:
     """The live explorer built by :func:`explore` (see there).
 
-    Introduced in chapter 2, "A simulation you can run".
+    No chapter calls it yet; it varies chapter 2's experiment live.
     
 
     Attributes
@@ -118,7 +119,7 @@ class Explorer:
         import ipywidgets as widgets
         import matplotlib.pyplot as plt
 
-        from . import plotting
+        from .. import plotting
 
         self.world = world
         self.threshold = threshold
@@ -203,14 +204,14 @@ class Explorer:
         if metric == "standard deviation":
             return run.trajectory("std")
         u = (np.arange(256) + 0.5) / 256
-        from .metrics import quantile
+        from ..metrics import quantile
 
         world_q = quantile(self.world, u)
         rng = np.random.default_rng(self.seed)
         return np.stack([_w2_fast(m, world_q, u, rng) for m in run.models])
 
     def _draw(self, s):
-        from . import plotting
+        from .. import plotting
 
         ax_t, ax_d = self.axes
         ax_t.cla()
@@ -302,7 +303,7 @@ def explore(world=None, *, threshold=5.0, replicates=32, seed=0, n=100, generati
     generation, so large ``n`` with many generations takes seconds. The
     status line shows the measured time of the last update.
 
-    Introduced in chapter 2, "A simulation you can run".
+    No chapter calls it yet; it varies chapter 2's experiment live.
     """
     if world is None:
         world = NormalMixture([0.97, 0.03], [0.0, 8.0], [1.0, 1.0])

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from ._validate import check_fraction, check_int, check_real
-from .distributions import NormalMixture
+from .._validate import check_fraction, check_int, check_real
+from ..distributions import NormalMixture
 
 __all__ = [
     "SOURCE_CLAIMED_NO_ANCHOR",
@@ -69,7 +69,8 @@ def _sf(x):
 def source_world():
     """The source's world as a :class:`~collapse_lib.NormalMixture`: 97% N(0,1), 3% N(8,1).
 
-    Introduced in chapter 2, "A simulation you can run".
+    Introduced in chapter 1, "What collapse is, and what it is not"; chapter 2,
+    "A simulation you can run", runs the source's experiment on it.
 
     Returns
     -------
@@ -207,7 +208,7 @@ def source_experiment(n=5000, generations=8, anchor=None, seed=0, threshold=5.0)
 
     Examples
     --------
-    >>> from collapse_lib.source import source_experiment
+    >>> from collapse_lib import source_experiment
     >>> run = source_experiment()
     >>> float(run.data_tail[0])
     0.03

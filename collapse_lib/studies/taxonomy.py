@@ -25,11 +25,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ._validate import check_fraction, check_int, check_real
-from .distributions import NormalMixture
-from .filters import Filter, NoFilter
-from .schemes import Anchor, AccumulateSubsample, Augment, Replace, SyntheticShare
-from .simulate import simulate
+from .._validate import check_fraction, check_int, check_real
+from ..distributions import NormalMixture
+from ..filters import Filter, NoFilter
+from ..schemes import Anchor, AccumulateSubsample, Augment, Replace, SyntheticShare
+from ..simulate import simulate
 
 __all__ = [
     "classify",
@@ -145,7 +145,7 @@ def expressive_family():
 
     Introduced in chapter 10, "The risk taxonomy, measured".
     """
-    from .models.mixture import GaussianMixtureFit
+    from ..models.mixture import GaussianMixtureFit
 
     return GaussianMixtureFit(2, init=[0.0, 8.0])
 
@@ -253,7 +253,7 @@ def _make_filter(spec):
     if isinstance(spec, Filter) or callable(getattr(spec, "draw", None)):
         return spec
     kind, value = spec
-    from . import filters as _filters
+    from .. import filters as _filters
 
     if kind == "verifier":
         return _filters.Verifier(value)
@@ -569,7 +569,7 @@ def _models(scenario, world, family, generations, n, replicates, seed, record_ev
     g = generations if scenario.rounds is None else scenario.rounds
     wf = scenario.workflow
     if wf == "distill":
-        from .workflows import distill_once
+        from ..workflows import distill_once
 
         n_real = int(round(n * scenario.real_fraction))
         teacher = None
@@ -607,9 +607,9 @@ def measure(scenario, world=None, family=None, generations=30, replicates=200, s
     scenario : Scenario
         The practice.
     world : Distribution, optional
-        The real world (default :func:`collapse_lib.taxonomy.running_world`); needs an exact ``tail_mass``.
+        The real world (default :func:`collapse_lib.studies.taxonomy.running_world`); needs an exact ``tail_mass``.
     family : Family, optional
-        The model family (default :func:`collapse_lib.taxonomy.expressive_family`); its fits need an
+        The model family (default :func:`collapse_lib.studies.taxonomy.expressive_family`); its fits need an
         exact ``tail_mass``.
     generations : int >= 1
         Rounds for the recursive workflows (one-shot workflows run one round).
