@@ -28,10 +28,10 @@ from . import metrics, notebook, plotting, theory
 from .studies import source, source_experiment, tails
 
 # Chapter tools: words (5), digits (6), workflows (7-9), taxonomy (10), monitor (11).
-from . import digits, words, workflows
+from . import digits, words
 from .studies import findings, monitor, taxonomy
 from .words import english_words
-from .workflows import (
+from .studies import (
     PHI1, Distillation, FilterBlend, ProvenanceCap, Sweep, bootstrap_crossing, compare_schemes,
     distill_once, error_trajectory, fallible_verifier, find_crossing, sweep_fraction, tail_lost,
     tail_ratio,
@@ -60,7 +60,7 @@ __all__ = [
     "metrics", "notebook", "plotting", "source", "source_experiment", "tails", "theory",
     # chapter tools
     "words", "english_words", "digits",
-    "workflows", "PHI1", "Distillation", "FilterBlend", "ProvenanceCap", "Sweep",
+    "PHI1", "Distillation", "FilterBlend", "ProvenanceCap", "Sweep",
     "bootstrap_crossing", "compare_schemes", "distill_once", "error_trajectory",
     "fallible_verifier", "find_crossing", "sweep_fraction", "tail_lost", "tail_ratio",
     "taxonomy", "Scenario", "classify", "measure",

@@ -1,4 +1,8 @@
-"""Tests of collapse_lib.workflows: comparisons, sweeps, one-shot distillation, provenance.
+"""Tests of the workflow studies: comparisons, sweeps, one-shot distillation, provenance, fallible verifiers.
+
+They live in collapse_lib.studies (scheme_comparison, sweeps, distillation, provenance,
+fallible_verifiers, and the tail metrics of tails) and are called here as chapters 7-9 call
+them, through their top-level names ``cl.<name>``.
 
 Statistical checks use fixed seeds and tolerances of 4 or 5 standard errors of the
 estimate, derived in each test from the replicates themselves or from a closed form.
@@ -8,7 +12,6 @@ import numpy as np
 import pytest
 
 import collapse_lib as cl
-from collapse_lib import workflows as wf
 
 WORLD = dict(weights=[0.97, 0.03], means=[0.0, 8.0], stds=[1.0, 1.0])
 
@@ -21,31 +24,31 @@ def world():
 
 def test_tail_ratio_is_one_for_the_world_and_zero_without_tail():
     w = world()
-    ratio = wf.tail_ratio(w, 5.0)
+    ratio = cl.tail_ratio(w, 5.0)
     assert float(ratio(w)) == pytest.approx(1.0, rel=1e-12)
     core = cl.Normal(0.0, 1.0)
     assert float(ratio(core)) == pytest.approx(cl.Normal(0.0, 1.0).tail_mass(5.0) / w.tail_mass(5.0))
-    lost = wf.tail_lost(w, 5.0, below=0.1)
+    lost = cl.tail_lost(w, 5.0, below=0.1)
     assert float(lost(core)) == 1.0 and float(lost(w)) == 0.0
 
 
 def test_metric_arguments_are_validated():
     with pytest.raises(ValueError, match="below"):
-        wf.tail_lost(world(), 5.0, below=1.5)
+        cl.tail_lost(world(), 5.0, below=1.5)
     with pytest.raises(ValueError, match="below"):
-        wf.tail_lost(world(), 5.0, below=0.0)
+        cl.tail_lost(world(), 5.0, below=0.0)
     with pytest.raises(TypeError, match="threshold"):
-        wf.tail_ratio(world(), "5")
+        cl.tail_ratio(world(), "5")
     with pytest.raises(ValueError, match="tail mass"):
-        wf.tail_ratio(cl.Normal._from_params(0.0, 0.0), 5.0)
+        cl.tail_ratio(cl.Normal._from_params(0.0, 0.0), 5.0)
 
 
 # ---------------------------------------------------------------------- scheme comparison
 
 def test_compare_schemes_shares_generation_zero_and_is_deterministic():
     schemes = {"replace": cl.Replace(), "fresh": cl.Anchor(0.2), "accumulate": cl.Accumulate()}
-    a = wf.compare_schemes(world(), cl.NormalFit(), schemes, n=200, generations=3, replicates=50, seed=3)
-    b = wf.compare_schemes(world(), cl.NormalFit(), schemes, n=200, generations=3, replicates=50, seed=3)
+    a = cl.compare_schemes(world(), cl.NormalFit(), schemes, n=200, generations=3, replicates=50, seed=3)
+    b = cl.compare_schemes(world(), cl.NormalFit(), schemes, n=200, generations=3, replicates=50, seed=3)
     assert list(a) == list(schemes)
     m0 = [run.models[0].mean for run in a.values()]
     np.testing.assert_array_equal(m0[0], m0[1])
@@ -53,12 +56,12 @@ def test_compare_schemes_shares_generation_zero_and_is_deterministic():
     for name in schemes:
         np.testing.assert_array_equal(a[name].models[-1].var, b[name].models[-1].var)
     with pytest.raises(TypeError, match="schemes"):
-        wf.compare_schemes(world(), cl.NormalFit(), {}, n=10, generations=1)
+        cl.compare_schemes(world(), cl.NormalFit(), {}, n=10, generations=1)
 
 
 def test_sweep_shapes_rows_and_endpoints():
     metric = lambda m: m.mean  # noqa: E731
-    sweep = wf.sweep_fraction(cl.Normal(0.0, 1.0), cl.NormalFit(), {"fresh": cl.Anchor}, [0.0, 1.0],
+    sweep = cl.sweep_fraction(cl.Normal(0.0, 1.0), cl.NormalFit(), {"fresh": cl.Anchor}, [0.0, 1.0],
                               metric, n=50, generations=4, replicates=30, seed=1)
     assert sweep.values.shape == (1, 2, 30)
     assert sweep.mean.shape == sweep.se.shape == (1, 2)
@@ -71,10 +74,10 @@ def test_sweep_shapes_rows_and_endpoints():
     se_var = np.sqrt(2.0 / 29) * (1 / 50)  # SE of a sample variance of 30 normal values
     assert abs(v.var(ddof=1) - 1 / 50) < 5 * se_var
     with pytest.raises(ValueError, match="fractions"):
-        wf.sweep_fraction(cl.Normal(0.0, 1.0), cl.NormalFit(), {"fresh": cl.Anchor}, [1.2],
+        cl.sweep_fraction(cl.Normal(0.0, 1.0), cl.NormalFit(), {"fresh": cl.Anchor}, [1.2],
                           metric, n=10, generations=1)
     with pytest.raises(TypeError, match="metric"):
-        wf.sweep_fraction(cl.Normal(0.0, 1.0), cl.NormalFit(), {"fresh": cl.Anchor}, [0.5],
+        cl.sweep_fraction(cl.Normal(0.0, 1.0), cl.NormalFit(), {"fresh": cl.Anchor}, [0.5],
                           None, n=10, generations=1)
 
 
@@ -83,11 +86,11 @@ def test_error_trajectory_accumulate_stays_below_pi2_over_6_and_replace_grows():
     # accumulation the error of generation t is about (sigma^2 / M) sum_{k<=t+1} 1/k^2 <
     # (pi^2 / 6) sigma^2 / M; under replacement about (t + 1) sigma^2 / M (Gerstgrasser et al.).
     m, g, r = 40, 8, 6000
-    runs = wf.compare_schemes(cl.Normal(0.0, 1.0), cl.NormalFit(ddof=1),
+    runs = cl.compare_schemes(cl.Normal(0.0, 1.0), cl.NormalFit(ddof=1),
                               {"replace": cl.Replace(), "accumulate": cl.Accumulate()},
                               n=m, generations=g, replicates=r, seed=11)
-    acc = wf.error_trajectory(runs["accumulate"], "mean", 0.0)
-    rep = wf.error_trajectory(runs["replace"], "mean", 0.0)
+    acc = cl.error_trajectory(runs["accumulate"], "mean", 0.0)
+    rep = cl.error_trajectory(runs["replace"], "mean", 0.0)
     base = 1.0 / m
     assert abs(acc["mse"][0] - base) < 5 * acc["se"][0]
     expected_acc = base * np.cumsum(1.0 / np.arange(1, g + 2) ** 2)
@@ -102,7 +105,7 @@ def test_distill_once_mean_error_matches_closed_form():
     # Student mean = pooled mean of n_syn teacher draws and n_real real draws, teacher fitted
     # (unbiased) on T real draws: E[(mu_s - mu)^2] = sigma^2 (1/N + (n_syn/N)^2 / T), N = n_syn + n_real.
     r, t_n, n_real, n_syn = 20000, 400, 20, 60
-    d = wf.distill_once(cl.Normal(0.0, 2.0), cl.NormalFit(ddof=1), n_real=n_real, n_synthetic=n_syn,
+    d = cl.distill_once(cl.Normal(0.0, 2.0), cl.NormalFit(ddof=1), n_real=n_real, n_synthetic=n_syn,
                         teacher_n=t_n, replicates=r, seed=5)
     assert d.student.mean.shape == (r,) and d.teacher.mean.shape == (r,)
     assert d.synthetic_share == pytest.approx(0.75)
@@ -114,11 +117,11 @@ def test_distill_once_mean_error_matches_closed_form():
 
 def test_distill_once_given_teacher_and_determinism():
     teacher = cl.Normal(3.0, 1.0)  # a biased teacher: the student inherits the bias in proportion
-    d = wf.distill_once(cl.Normal(0.0, 1.0), cl.NormalFit(), n_real=100, n_synthetic=300, teacher=teacher,
+    d = cl.distill_once(cl.Normal(0.0, 1.0), cl.NormalFit(), n_real=100, n_synthetic=300, teacher=teacher,
                         replicates=4000, seed=2)
     se = np.sqrt(1.0 / 400 / 4000)
     assert abs(d.student.mean.mean() - 3.0 * 0.75) < 5 * se
-    again = wf.distill_once(cl.Normal(0.0, 1.0), cl.NormalFit(), n_real=100, n_synthetic=300,
+    again = cl.distill_once(cl.Normal(0.0, 1.0), cl.NormalFit(), n_real=100, n_synthetic=300,
                             teacher=teacher, replicates=4000, seed=2)
     np.testing.assert_array_equal(d.student.mean, again.student.mean)
     assert d.teacher_n is None
@@ -127,18 +130,18 @@ def test_distill_once_given_teacher_and_determinism():
 def test_distill_once_validates():
     w = cl.Normal(0.0, 1.0)
     with pytest.raises(ValueError, match="exactly one"):
-        wf.distill_once(w, cl.NormalFit(), n_real=10, n_synthetic=10)
+        cl.distill_once(w, cl.NormalFit(), n_real=10, n_synthetic=10)
     with pytest.raises(ValueError, match="exactly one"):
-        wf.distill_once(w, cl.NormalFit(), n_real=10, n_synthetic=10, teacher=w, teacher_n=10)
+        cl.distill_once(w, cl.NormalFit(), n_real=10, n_synthetic=10, teacher=w, teacher_n=10)
     with pytest.raises(ValueError, match="n_real"):
-        wf.distill_once(w, cl.NormalFit(), n_real=-1, n_synthetic=10, teacher_n=10)
+        cl.distill_once(w, cl.NormalFit(), n_real=-1, n_synthetic=10, teacher_n=10)
     with pytest.raises(ValueError, match=r"n_real \+ n_synthetic"):
-        wf.distill_once(w, cl.NormalFit(), n_real=0, n_synthetic=0, teacher_n=10)
+        cl.distill_once(w, cl.NormalFit(), n_real=0, n_synthetic=0, teacher_n=10)
     with pytest.raises(ValueError, match="teacher must be"):
-        wf.distill_once(w, cl.NormalFit(), n_real=5, n_synthetic=5, teacher=cl.Normal([0.0, 1.0], [1.0, 1.0]),
+        cl.distill_once(w, cl.NormalFit(), n_real=5, n_synthetic=5, teacher=cl.Normal([0.0, 1.0], [1.0, 1.0]),
                         replicates=3)
     with pytest.raises(ValueError, match="seed"):
-        wf.distill_once(w, cl.NormalFit(), n_real=5, n_synthetic=5, teacher_n=10, seed=-1)
+        cl.distill_once(w, cl.NormalFit(), n_real=5, n_synthetic=5, teacher_n=10, seed=-1)
 
 
 # ----------------------------------------------------------------------------- provenance
@@ -151,7 +154,7 @@ def _labelled(scheme, t, n, r=3):
 
 
 def test_provenance_cap_keeps_all_real_and_caps_synthetic():
-    cap = cl.workflows.ProvenanceCap([0.1, 0.5, 0.9], cap=0.2)
+    cap = cl.ProvenanceCap([0.1, 0.5, 0.9], cap=0.2)
     # share 0.1 < cap: nothing dropped
     d1 = _labelled(cap, 1, 1000)
     assert d1.shape == (3, 1000) and d1.mean() == pytest.approx(0.1)
@@ -160,52 +163,52 @@ def test_provenance_cap_keeps_all_real_and_caps_synthetic():
     assert d3.shape == (3, 125) and d3.mean() == pytest.approx(0.2)
     # never above the cap, whatever the share
     for share in np.linspace(0.0, 0.99, 12):
-        d = _labelled(wf.ProvenanceCap(lambda t, s=share: s, cap=0.3), 1, 500)
+        d = _labelled(cl.ProvenanceCap(lambda t, s=share: s, cap=0.3), 1, 500)
         assert d.mean() <= 0.3 + 1e-12
         assert (d == 0).sum(axis=1)[0] == 500 - int(np.floor(500 * share + 0.5))
 
 
 def test_provenance_cap_with_imperfect_labels_lets_synthetic_in():
-    d = _labelled(wf.ProvenanceCap([0.9], cap=0.0, detect=0.8), 1, 1000)
+    d = _labelled(cl.ProvenanceCap([0.9], cap=0.0, detect=0.8), 1, 1000)
     # 900 synthetic, 20% mislabelled as real: 180 synthetic + 80 real labelled real; cap 0 keeps only those
     assert d.shape == (3, 260) and d.sum(axis=1)[0] == 180
     with pytest.raises(ValueError, match="detect"):
-        wf.ProvenanceCap([0.5], cap=0.1, detect=0.3)
+        cl.ProvenanceCap([0.5], cap=0.1, detect=0.3)
     with pytest.raises(ValueError, match="cap"):
-        wf.ProvenanceCap([0.5], cap=1.0)
+        cl.ProvenanceCap([0.5], cap=1.0)
 
 
 def test_provenance_cap_all_synthetic_keeps_previous_data_and_runs_in_simulate():
-    d = _labelled(wf.ProvenanceCap([1.0], cap=0.5), 1, 100)
+    d = _labelled(cl.ProvenanceCap([1.0], cap=0.5), 1, 100)
     assert d.shape == (3, 100) and d.sum() == 0  # generation-0 data kept
     run = cl.simulate(world(), cl.NormalFit(), n=400, generations=5,
-                      scheme=wf.ProvenanceCap(cl.SyntheticShare.linear(0.2, 0.95, 5), cap=0.1),
+                      scheme=cl.ProvenanceCap(cl.SyntheticShare.linear(0.2, 0.95, 5), cap=0.1),
                       replicates=20, seed=0, data_metrics={"size": lambda x: np.full(x.shape[0], x.shape[1])})
     sizes = run.data_metrics["size"][:, 0]
     assert sizes[0] == 400 and sizes[-1] == 20 + 2  # 20 real, floor(0.1 * 20 / 0.9) = 2 synthetic
     with pytest.raises(ValueError, match="schedule"):
         cl.simulate(world(), cl.NormalFit(), n=10, generations=5,
-                    scheme=wf.ProvenanceCap([0.1, 0.2], cap=0.1))
+                    scheme=cl.ProvenanceCap([0.1, 0.2], cap=0.1))
 
 
 def test_distill_once_from_self_adds_error_never_information():
     # Teacher fitted on the student's own n_r real points (unbiased), n_s of its samples added:
     # mu_s - mu = (mu_hat - mu) + (n_s / N)(ybar - mu_hat), so E[(mu_s - mu)^2] = sigma^2 (1/n_r + n_s / N^2).
     r, n_r, n_s = 20000, 30, 90
-    d = wf.distill_once(cl.Normal(0.0, 1.0), cl.NormalFit(ddof=1), n_real=n_r, n_synthetic=n_s,
+    d = cl.distill_once(cl.Normal(0.0, 1.0), cl.NormalFit(ddof=1), n_real=n_r, n_synthetic=n_s,
                         teacher="self", replicates=r, seed=8)
     n = n_r + n_s
     expected = 1.0 / n_r + n_s / n**2
     sq = d.student.mean ** 2
     assert abs(sq.mean() - expected) < 5 * sq.std(ddof=1) / np.sqrt(r)
     with pytest.raises(ValueError, match="self"):
-        wf.distill_once(cl.Normal(0.0, 1.0), cl.NormalFit(), n_real=5, n_synthetic=5, teacher="other")
+        cl.distill_once(cl.Normal(0.0, 1.0), cl.NormalFit(), n_real=5, n_synthetic=5, teacher="other")
 
 
 # ----------------------------------------------------------------------------- filters, composed
 
 def test_filter_blend_counts_and_parts():
-    blend = wf.FilterBlend([(cl.NoFilter(), 0.3), (cl.QualityFilter(0.5), 0.7)])
+    blend = cl.FilterBlend([(cl.NoFilter(), 0.3), (cl.QualityFilter(0.5), 0.7)])
     assert blend.counts(10) == [3, 7] and blend.counts(0) == [0, 0] and sum(blend.counts(333)) == 333
     model = cl.Normal(np.zeros(4000), np.ones(4000))
     x = blend.draw(model, 100, np.random.default_rng(0), None)
@@ -217,9 +220,9 @@ def test_filter_blend_counts_and_parts():
     assert np.abs(x[:, 30:]).mean() < 0.4
     assert np.abs(x[:, 30:]).max() < 1.2
     with pytest.raises(ValueError, match="sum to 1"):
-        wf.FilterBlend([(cl.NoFilter(), 0.3)])
+        cl.FilterBlend([(cl.NoFilter(), 0.3)])
     with pytest.raises(TypeError, match="pairs"):
-        wf.FilterBlend([cl.NoFilter()])
+        cl.FilterBlend([cl.NoFilter()])
 
 
 def test_fallible_verifier_endpoints():
@@ -227,8 +230,8 @@ def test_fallible_verifier_endpoints():
     model = cl.NormalMixture._from_params(np.tile([0.99, 0.01], (2000, 1)), np.tile([0.0, 8.0], (2000, 1)),
                                           np.ones((2000, 2)))
     rng = np.random.default_rng(1)
-    perfect = wf.fallible_verifier(1.0).draw(model, 200, rng, w)
-    typical = wf.fallible_verifier(0.0).draw(model, 200, rng, w)
+    perfect = cl.fallible_verifier(1.0).draw(model, 200, rng, w)
+    typical = cl.fallible_verifier(0.0).draw(model, 200, rng, w)
     # A quality filter keeping 90% of a 1%-tail model cuts the bump entirely.
     assert (typical > 5).mean() == 0.0
     # The perfect verifier (pool 4) restores the tail toward the world's 3% (capped at 4 x 1%).
@@ -237,24 +240,24 @@ def test_fallible_verifier_endpoints():
 
 
 def test_find_crossing_and_bootstrap():
-    assert wf.find_crossing([0, 1, 2], [1.0, 0.5, -1.0], 0.0) == pytest.approx(4 / 3)
-    assert wf.find_crossing([0, 1], [1.0, 2.0], 0.0) is None
-    assert wf.find_crossing([0, 1], [0.0, 2.0], 0.0) == 0.0
+    assert cl.find_crossing([0, 1, 2], [1.0, 0.5, -1.0], 0.0) == pytest.approx(4 / 3)
+    assert cl.find_crossing([0, 1], [1.0, 2.0], 0.0) is None
+    assert cl.find_crossing([0, 1], [0.0, 2.0], 0.0) == 0.0
     with pytest.raises(ValueError, match="increasing"):
-        wf.find_crossing([1, 0], [0.0, 1.0], 0.5)
+        cl.find_crossing([1, 0], [0.0, 1.0], 0.5)
     rng = np.random.default_rng(3)
     x = np.linspace(0, 1, 6)
     # curve mean 1 - 2x, crossing the baseline 0 at x = 0.5
     values = (1 - 2 * x)[:, None] + rng.normal(0, 0.2, (6, 400))
-    out = wf.bootstrap_crossing(x, values, rng.normal(0, 0.2, 400), n_boot=300, seed=1)
+    out = cl.bootstrap_crossing(x, values, rng.normal(0, 0.2, 400), n_boot=300, seed=1)
     assert out["lo"] <= 0.5 <= out["hi"] and out["crossed"] == 1.0
     assert abs(out["crossing"] - 0.5) < 0.05
 
 
 def test_distill_once_pairs_real_data_across_teachers_and_budgets():
     w = cl.Normal(0.0, 1.0)
-    base = wf.distill_once(w, cl.NormalFit(), n_real=40, n_synthetic=0, teacher="self", replicates=50, seed=4)
-    other = wf.distill_once(w, cl.NormalFit(), n_real=40, n_synthetic=0, teacher=cl.Normal(5.0, 1.0),
+    base = cl.distill_once(w, cl.NormalFit(), n_real=40, n_synthetic=0, teacher="self", replicates=50, seed=4)
+    other = cl.distill_once(w, cl.NormalFit(), n_real=40, n_synthetic=0, teacher=cl.Normal(5.0, 1.0),
                             replicates=50, seed=4)
     np.testing.assert_array_equal(base.student.mean, other.student.mean)
     # the self-teacher is the real-only fit itself
@@ -262,7 +265,7 @@ def test_distill_once_pairs_real_data_across_teachers_and_budgets():
 
 
 def test_provenance_cap_archive_keeps_every_real_sample():
-    scheme = wf.ProvenanceCap([0.5, 0.8], cap=0.2, archive=True)
+    scheme = cl.ProvenanceCap([0.5, 0.8], cap=0.2, archive=True)
     state = {}
     r = 2
     scheme.initial(np.zeros((r, 100)), state)
@@ -275,4 +278,4 @@ def test_provenance_cap_archive_keeps_every_real_sample():
     assert d2.shape == (r, 212) and d2.sum(axis=1)[0] == 42
     assert repr(scheme) == "ProvenanceCap(cap=0.2, detect=1, archive=True)"
     with pytest.raises(TypeError, match="archive"):
-        wf.ProvenanceCap([0.5], cap=0.2, archive="yes")
+        cl.ProvenanceCap([0.5], cap=0.2, archive="yes")

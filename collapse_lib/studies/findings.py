@@ -107,7 +107,7 @@ def filtering():
     from ..filters import QualityFilter
     from ..models.mixture import GaussianMixtureFit
     from ..simulate import simulate
-    from ..workflows import tail_ratio
+    from .tails import tail_ratio
 
     world = running_world()
     family = GaussianMixtureFit(2, init=[0.0, 8.0], tol=1e-6)
@@ -233,7 +233,8 @@ def workflows_compared():
     """
     from ..models.mixture import GaussianMixtureFit
     from ..schemes import Accumulate, Replace
-    from ..workflows import compare_schemes, error_trajectory, tail_lost, tail_ratio
+    from .scheme_comparison import compare_schemes, error_trajectory
+    from .tails import tail_lost, tail_ratio
 
     world = running_world()
     runs = compare_schemes(world, GaussianMixtureFit(2, init=[0.0, 8.0], tol=1e-6),

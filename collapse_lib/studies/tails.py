@@ -1,7 +1,14 @@
-"""Why tails go first: survival of a rare mode, a labelled mixture, the centre of a rare case.
+"""Measuring the rare tail: how long a rare mode survives, where a rare case sits, how much tail is left.
 
-Introduced in chapter 3, "Why tails go first". The probability that an event is
-absent from ``n`` draws is :func:`collapse_lib.theory.prob_absent`.
+Chapter 3, "Why tails go first", introduces :func:`rare_mode_survival` (exact
+survival of a rare mode under refitting) and :func:`conditional_mean_above`
+(the typical rare case a model generates); the probability that an event is
+absent from ``n`` draws is :func:`collapse_lib.theory.prob_absent`. Chapter 7,
+"What the Nature work does and does not show", introduces the two tail metrics
+the later chapters report, :func:`tail_ratio` and :func:`tail_lost`. The
+labelled mixture of chapter 3 is a model family,
+:class:`collapse_lib.models.labelled.LabelledMixtureFit`; ``tails.LabelledMixtureFit``
+still reaches it.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from .._validate import check_fraction, check_int, check_real
 from ..distributions import Normal, NormalMixture
 from ..models.labelled import LabelledMixtureFit  # noqa: F401  (chapter 3 calls tails.LabelledMixtureFit)
 
-__all__ = ["rare_mode_survival", "conditional_mean_above"]
+__all__ = ["rare_mode_survival", "conditional_mean_above", "tail_ratio", "tail_lost"]
 
 
 def rare_mode_survival(p, n, fits):
@@ -116,3 +123,70 @@ def conditional_mean_above(model, x):
     total_mass = mass.sum(axis=-1)
     out = np.where(total_mass > 0, first.sum(axis=-1) / np.where(total_mass > 0, total_mass, 1.0), x)
     return float(out) if out.ndim == 0 else out
+
+
+# ----------------------------------------------------------------------------- tail metrics
+
+def tail_ratio(world, threshold):
+    """Metric: a model's tail mass above ``threshold`` as a share of the world's.
+
+    Parameters
+    ----------
+    world : Distribution
+        The real world; must have an exact ``tail_mass``.
+    threshold : float
+        Where the tail starts (the book's running world uses 5).
+
+    Returns
+    -------
+    callable
+        ``metric(model) -> ndarray (R,)``: 1 means the tail is intact, 0 that it is
+        gone. Use it with :meth:`Run.trajectory`, :meth:`Run.summary` or
+        :func:`~collapse_lib.studies.sweeps.sweep_fraction`.
+
+    Notes
+    -----
+    Introduced in chapter 7, "What the Nature work does and does not show";
+    used in chapters 8, 9 and 11.
+    """
+    threshold = check_real("threshold", threshold)
+    true = float(world.tail_mass(threshold))
+    if not true > 0:
+        raise ValueError(f"world must have a positive tail mass above threshold={threshold}, got {true}")
+
+    def metric(model):
+        return np.asarray(model.tail_mass(threshold), dtype=float) / true
+
+    metric.__name__ = f"tail_ratio_{threshold:g}"
+    return metric
+
+
+def tail_lost(world, threshold, below=0.1):
+    """Metric: 1 where a model keeps less than ``below`` of the world's tail, else 0.
+
+    The mean of this indicator over replicates is the share of runs whose rare
+    tail is, for practical purposes, gone.
+
+    Parameters
+    ----------
+    world : Distribution
+        The real world (exact ``tail_mass``).
+    threshold : float
+        Where the tail starts.
+    below : float in (0, 1]
+        A run counts as having lost its tail when its tail ratio is below this.
+
+    Notes
+    -----
+    Introduced in chapter 7, "What the Nature work does and does not show".
+    """
+    below = check_fraction("below", below)
+    if below == 0:
+        raise ValueError("below must be in (0, 1], got 0")
+    ratio = tail_ratio(world, threshold)
+
+    def metric(model):
+        return (ratio(model) < below).astype(float)
+
+    metric.__name__ = f"tail_lost_{threshold:g}_{below:g}"
+    return metric

@@ -569,7 +569,7 @@ def _models(scenario, world, family, generations, n, replicates, seed, record_ev
     g = generations if scenario.rounds is None else scenario.rounds
     wf = scenario.workflow
     if wf == "distill":
-        from ..workflows import distill_once
+        from .distillation import distill_once
 
         n_real = int(round(n * scenario.real_fraction))
         teacher = None
