@@ -28,9 +28,10 @@ from . import metrics, notebook, plotting, theory
 from .studies import source, source_experiment, tails
 
 # Chapter tools: words (5), digits (6), workflows (7-9), taxonomy (10), monitor (11).
-from . import digits, words
+# cl.words and cl.digits are the studies of chapters 5 and 6, which also hold their world's names.
+from .studies import digit_collapse as digits, vocabulary as words
 from .studies import findings, monitor, taxonomy
-from .words import english_words
+from .worlds import english_words
 from .studies import (
     PHI1, Distillation, FilterBlend, ProvenanceCap, Sweep, bootstrap_crossing, compare_schemes,
     distill_once, error_trajectory, fallible_verifier, find_crossing, sweep_fraction, tail_lost,

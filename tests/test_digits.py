@@ -1,4 +1,6 @@
-"""collapse_lib.digits: handwritten digits as the world (chapter 6).
+"""Handwritten digits (chapter 6), reached as cl.digits as the chapter does.
+
+The code lives in collapse_lib.worlds.digits, models.digit_mixture and studies.digit_collapse.
 
 Sampling checks compare a fitted mixture's exact mean and total variance with
 its samples, with tolerances of 4 standard errors of the sample estimate;

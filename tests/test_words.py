@@ -1,4 +1,6 @@
-"""collapse_lib.words: English word frequencies as a categorical world (chapter 5).
+"""English word frequencies (chapter 5), reached as cl.words as the chapter does.
+
+The code lives in collapse_lib.worlds.words and collapse_lib.studies.vocabulary.
 
 Statistical checks compare simulations with closed forms (Wright-Fisher
 heterozygosity decay, loss probability 1 - q, expected vocabulary of a first

@@ -5,15 +5,18 @@ and, where it needs one, the distribution it fits: a Gaussian mixture fitted by
 EM (:mod:`~collapse_lib.models.mixture`), a kernel density estimate
 (:mod:`~collapse_lib.models.kde`), resampling the data
 (:mod:`~collapse_lib.models.empirical`), a two-component mixture fitted with
-known labels (:mod:`~collapse_lib.models.labelled`) and an adapter for any
+known labels (:mod:`~collapse_lib.models.labelled`), an adapter for any
 model that follows scikit-learn's ``fit``/``sample`` convention
-(:mod:`~collapse_lib.models.sklearn_family`). The Normal and categorical
+(:mod:`~collapse_lib.models.sklearn_family`) and Gaussian mixtures of
+``d``-dimensional codes for the handwritten digits
+(:mod:`~collapse_lib.models.digit_mixture`). The Normal and categorical
 families the recursion is built on stay in the engine
 (:mod:`collapse_lib.families`). Models import only the engine, never a real
-data set or a chapter's study. Every name below is also ``cl.<name>`` when the
-top-level package exports it.
+data set or a chapter's study. The families are re-exported here, and the
+one-dimensional ones are also ``cl.<name>``.
 """
 
+from .digit_mixture import DigitMixture, DigitMixtureFit
 from .empirical import Empirical, EmpiricalFit
 from .kde import KDEFit, bandwidth
 from .labelled import LabelledMixtureFit
@@ -26,4 +29,5 @@ __all__ = [
     "Empirical", "EmpiricalFit",
     "LabelledMixtureFit",
     "SklearnFamily", "SklearnModel",
+    "DigitMixture", "DigitMixtureFit",
 ]

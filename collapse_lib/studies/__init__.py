@@ -3,7 +3,10 @@
 A study module holds the experiment, the measurements and the quoted numbers
 of one question the book asks: the source's printed experiment
 (:mod:`~collapse_lib.studies.source`); how the rare tail is lost
-(:mod:`~collapse_lib.studies.tails`); data workflows compared on one budget
+(:mod:`~collapse_lib.studies.tails`); what drift does to a vocabulary
+(:mod:`~collapse_lib.studies.vocabulary`, chapter 5's ``cl.words``); a digit
+model refitted on its own samples (:mod:`~collapse_lib.studies.digit_collapse`,
+chapter 6's ``cl.digits``); data workflows compared on one budget
 (:mod:`~collapse_lib.studies.scheme_comparison`) and across mixing fractions
 (:mod:`~collapse_lib.studies.sweeps`); one round of distillation
 (:mod:`~collapse_lib.studies.distillation`); verifiers that err with a bias
@@ -20,8 +23,8 @@ The modules are re-exported here with the names chapters reach as
 (``cl.source.expected_moments``).
 """
 
-from . import (distillation, explorer, fallible_verifiers, findings, monitor, provenance,
-               scheme_comparison, source, sweeps, tails, taxonomy)
+from . import (digit_collapse, distillation, explorer, fallible_verifiers, findings, monitor,
+               provenance, scheme_comparison, source, sweeps, tails, taxonomy, vocabulary)
 from .distillation import PHI1, Distillation, distill_once
 from .explorer import explore
 from .fallible_verifiers import FilterBlend, bootstrap_crossing, fallible_verifier, find_crossing
@@ -36,6 +39,8 @@ from .taxonomy import Scenario, classify, measure
 __all__ = [
     "source", "source_experiment",
     "tails", "tail_ratio", "tail_lost",
+    "vocabulary",
+    "digit_collapse",
     "scheme_comparison", "compare_schemes", "error_trajectory",
     "sweeps", "Sweep", "sweep_fraction",
     "distillation", "PHI1", "Distillation", "distill_once",

@@ -181,7 +181,8 @@ def words():
     from ..families import CategoricalFit
     from ..schemes import Anchor
     from ..simulate import simulate
-    from ..words import english_words, held_out_perplexity
+    from ..worlds.words import english_words
+    from .vocabulary import held_out_perplexity
 
     _, world = english_words(10_000)
     n, gens, reps = 10**5, 100, 4
@@ -210,13 +211,15 @@ def digits_seen():
     at the last generation, summed over replicates, and the within-class spread
     relative to the real digits', averaged over the classes still present.
     """
-    from .. import digits as D
+    from ..models.digit_mixture import DigitMixtureFit
+    from ..worlds.digits import load_digit_world
+    from .digit_collapse import class_spread, simulate_digits
 
-    world = D.load_digit_world(n_components=20)
-    family = D.DigitMixtureFit(n_components=10, covariance_type="full")
-    run = D.simulate_digits(world, family, n=200, generations=25, replicates=4, seed=6)
+    world = load_digit_world(n_components=20)
+    family = DigitMixtureFit(n_components=10, covariance_type="full")
+    run = simulate_digits(world, family, n=200, generations=25, replicates=4, seed=6)
     shares = run.shares()
-    present = np.where(shares >= 0.01, run.spread() / D.class_spread(world, world.codes), np.nan)
+    present = np.where(shares >= 0.01, run.spread() / class_spread(world, world.codes), np.nan)
     return {
         "chapter": "06-collapse-you-can-see",
         "vanished_total": int((shares[-1] < 0.01).sum()),

@@ -1,27 +1,28 @@
-"""Real English word frequencies as a categorical world, and what to measure on it.
+"""What drift does to a vocabulary: surviving ranks, the rank-frequency tail, held-out text.
 
-The world is the ``k`` most frequent English words with the frequencies the
-``wordfreq`` package ships in its wheel (offline; Speer 2022), renormalised
-over those ``k`` words. Refitting a categorical model on its own samples is
-Wright-Fisher drift (:class:`~collapse_lib.CategoricalFit`); the helpers here
-measure what drift does to a Zipf-shaped vocabulary: which ranks survive, how
-the rank-frequency curve loses its tail, how much held-out real text the model
-can no longer explain, and how perplexity on it climbs.
+Refitting a categorical model on its own samples is Wright-Fisher drift
+(:class:`~collapse_lib.CategoricalFit`); the measurements here say what drift
+does to a Zipf-shaped vocabulary such as real English
+(:func:`collapse_lib.english_words`): which ranks survive, how the
+rank-frequency curve loses its tail, how much held-out real text the model can
+no longer explain, and how perplexity on it climbs. :data:`NATURE_OPT125M`
+quotes the perplexities of the Nature paper's language-model experiment.
+
+Chapter 5 reaches this module as ``cl.words`` (``from collapse_lib import
+words as W``), which also holds :func:`~collapse_lib.english_words`.
 
 Introduced in chapter 5, "Tokens and words".
 """
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-from ._validate import check_fraction, check_int
-from .distributions import Categorical
+from .._validate import check_fraction, check_int
+from ..worlds.words import english_words  # noqa: F401  (chapter 5's namespace cl.words holds the world too)
 
 __all__ = [
-    "english_words", "NATURE_OPT125M",
+    "NATURE_OPT125M",
     "rank_survival", "survival_by_rank_bin", "rank_frequency", "fit_zipf_exponent",
     "expected_survivors", "oov_rate", "held_out_perplexity",
 ]
@@ -41,56 +42,6 @@ NATURE_OPT125M = {
     "rise_no_original": (20, 28),
     "kept_original_fraction": 0.10,
 }
-
-
-@functools.lru_cache(maxsize=8)
-def _top_words(k, lang):
-    import wordfreq
-
-    words = wordfreq.top_n_list(lang, k, wordlist="best")
-    freqs = wordfreq.get_frequency_dict(lang, wordlist="best")
-    return tuple(words), np.array([freqs[w] for w in words], dtype=float)
-
-
-def english_words(k, lang="en"):
-    """The ``k`` most frequent words and a :class:`~collapse_lib.Categorical` over them.
-
-    Parameters
-    ----------
-    k : int in [2, 100000]
-        Vocabulary size: the top ``k`` words by frequency.
-    lang : str
-        Language code understood by ``wordfreq`` (English by default).
-
-    Returns
-    -------
-    words : tuple of str
-        The words, most frequent first (category id ``i`` is ``words[i]``).
-    world : Categorical
-        Their frequencies renormalised to sum to 1 over the ``k`` words.
-
-    Notes
-    -----
-    ``wordfreq`` rounds frequencies into small bins, so neighbouring ranks deep
-    in the list often share a frequency; the order among such ties is
-    ``wordfreq``'s. Results are cached and need no network.
-
-    Examples
-    --------
-    >>> import collapse_lib as cl
-    >>> words, world = cl.english_words(1000)
-    >>> words[0], world.n_categories
-    ('the', 1000)
-
-    Introduced in chapter 5, "Tokens and words".
-    """
-    k = check_int("k", k, minimum=2, maximum=100_000)
-    if not isinstance(lang, str):
-        raise TypeError(f"lang must be a language code string, got {type(lang).__name__}")
-    words, freqs = _top_words(k, lang)
-    if len(words) < k:
-        raise ValueError(f"k must be <= {len(words)} for lang={lang!r}, got {k}")
-    return words, Categorical(freqs / freqs.sum())
 
 
 def _probs(model):
