@@ -226,3 +226,31 @@ def test_every_library_name_a_chapter_uses_resolves():
                     break
                 obj = getattr(obj, attr)
     assert not missing, "chapter code uses library names that do not exist:\n" + "\n".join(sorted(missing))
+
+
+def test_library_reference_lists_every_module_under_its_wing():
+    """tools/book_ext.py generates the reference page: the engine, then each wing and its modules."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import book_ext
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    page = book_ext.submodule_sections()
+    headings = re.findall(r"^(#{3,4}) (.+)$", page, re.M)
+    sections, current = {}, None
+    for level, text in headings:
+        if level == "###":
+            current = "engine" if text.startswith("Engine") else re.search(r"`collapse_lib\.(\w+)`", text).group(1)
+        else:
+            sections.setdefault(current, []).append(text.strip("`"))
+    expected = {}
+    for name in FILES:
+        if name in FRONT_DOORS or is_package(name) or name.rpartition(".")[2].startswith("_"):
+            continue
+        expected.setdefault(wing(name), []).append(name)
+    assert [w for w in sections] == ["engine", *WINGS], f"reference sections: {list(sections)}"
+    assert {w: sorted(m) for w, m in sections.items()} == {w: sorted(m) for w, m in expected.items()}
+    for w in WINGS:
+        assert f".. automodule:: collapse_lib.{w}\n   :no-members:" in page, f"wing {w} has no introduction"

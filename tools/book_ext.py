@@ -1,14 +1,18 @@
 """Sphinx extension local to this book (loaded through `sphinx.local_extensions` in _config.yml).
 
 - Library reference: expands the marker ``<!-- collapse_lib submodules -->`` in
-  chapters/library-reference.md into one autodoc section per public submodule of
-  collapse_lib, found at build time, so a module added to the library appears in the
-  reference without editing the page. Names re-exported in ``collapse_lib.__all__`` are
-  documented once, under ``collapse_lib.<name>``, and excluded from their module section.
+  chapters/library-reference.md into the package's layout: the engine (the top-level
+  modules) and then each wing (``collapse_lib.models``, ``.worlds``, ``.studies``), the
+  wing's docstring as its introduction, with one autodoc section per public module, all
+  found at build time, so a module added to the library appears in the reference without
+  editing the page. Names re-exported in ``collapse_lib.__all__`` are documented once,
+  under ``collapse_lib.<name>``, and excluded from their module section.
 - Short names: a docstring may write :func:`simulate` or :class:`Normal` from any module;
   a Python reference that Sphinx cannot resolve is retried as ``collapse_lib.<name>`` and
-  then as the one documented ``collapse_lib`` object whose dotted name ends with it. A
-  reference that matches nothing (or several things) still fails the -n build.
+  then as the one documented ``collapse_lib`` object whose dotted name ends with it
+  (``collapse_lib.<module>.<name>`` and ``collapse_lib.<wing>.<module>.<name>`` are
+  retried as ``collapse_lib.<name>``). A reference that matches nothing (or several
+  things) still fails the -n build.
 - Course overview: expands ``<!-- course overview -->`` in chapters/instructors.md into
   one entry per chapter in _toc.yml order, read from the notebooks at build time (title,
   learning goals, prerequisites = earlier chapters it links to plus any listed in the
@@ -41,33 +45,65 @@ from sphinx import addnodes
 SUBMODULES_MARKER = "<!-- collapse_lib submodules -->"
 
 
+#: the wings in import order (studies -> models/worlds -> engine); others follow, sorted
+WING_ORDER = ("models", "worlds", "studies")
+ENGINE_INTRO = (
+    "The top-level modules of the package. Distributions, families, schemes, "
+    "filters and `simulate` make the recursion; `exact` runs it on exact laws where it can; "
+    "`metrics`, `theory` and `plotting` measure and explain it. The engine imports no wing; "
+    "the wings below build on it."
+)
+
+
 def public_submodules(package_name: str = "collapse_lib") -> list[str]:
+    """Public modules (not subpackages) directly inside a package, sorted."""
     package = importlib.import_module(package_name)
     return sorted(
-        m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")
+        m.name for m in pkgutil.iter_modules(package.__path__)
+        if not m.name.startswith("_") and not m.ispkg
+    )
+
+
+def wings(package_name: str = "collapse_lib") -> list[str]:
+    """The package's subpackages (its wings), in import order."""
+    package = importlib.import_module(package_name)
+    found = [m.name for m in pkgutil.iter_modules(package.__path__) if m.ispkg and not m.name.startswith("_")]
+    return [w for w in WING_ORDER if w in found] + sorted(w for w in found if w not in WING_ORDER)
+
+
+def module_section(parent_name: str, name: str, exported: set, heading: str = "####") -> str:
+    """One autodoc section for module ``parent_name.name``."""
+    parent = importlib.import_module(parent_name)
+    module = importlib.import_module(f"{parent_name}.{name}")
+    again = sorted(
+        n for n in exported
+        if getattr(getattr(module, n, None), "__module__", None) == module.__name__
+    )
+    options = "   :members:\n"
+    if getattr(parent, name, module) is not module:
+        # the module shares its name with an exported object (collapse_lib.simulate)
+        options += "   :no-index:\n"
+    if again:
+        options += f"   :exclude-members: {', '.join(again)}\n"
+    return (
+        f"{heading} `{module.__name__}`\n\n```{{eval-rst}}\n"
+        f".. automodule:: {module.__name__}\n{options}```\n"
     )
 
 
 def submodule_sections(package_name: str = "collapse_lib") -> str:
     package = importlib.import_module(package_name)
     exported = set(getattr(package, "__all__", []))
-    parts = []
-    for name in public_submodules(package_name):
-        module = importlib.import_module(f"{package_name}.{name}")
-        again = sorted(
-            n for n in exported
-            if getattr(getattr(module, n, None), "__module__", None) == module.__name__
-        )
-        options = "   :members:\n"
-        if getattr(package, name, module) is not module:
-            # the module shares its name with an exported object (collapse_lib.simulate)
-            options += "   :no-index:\n"
-        if again:
-            options += f"   :exclude-members: {', '.join(again)}\n"
+    parts = [f"### Engine: the top-level modules of `{package_name}`\n\n{ENGINE_INTRO}\n"]
+    parts += [module_section(package_name, name, exported) for name in public_submodules(package_name)]
+    for wing in wings(package_name):
+        full = f"{package_name}.{wing}"
+        # the wing's docstring introduces it; its members are documented in its modules
         parts.append(
-            f"### `{package_name}.{name}`\n\n```{{eval-rst}}\n"
-            f".. automodule:: {package_name}.{name}\n{options}```\n"
+            f"### {wing.capitalize()}: `{full}`\n\n```{{eval-rst}}\n"
+            f".. automodule:: {full}\n   :no-members:\n```\n"
         )
+        parts += [module_section(full, name, exported) for name in public_submodules(full)]
     return "\n".join(parts)
 
 
@@ -232,9 +268,10 @@ def _resolve_short_names(app, env, node, contnode):
     domain = env.get_domain("py")
     names = set(domain.objects)
     if target.startswith("collapse_lib."):
-        # collapse_lib.<module>.<name> where <name> is documented at the top level
+        # collapse_lib.<module>.<name> or collapse_lib.<wing>.<module>.<name> where <name> is
+        # documented at the top level
         parts = target.split(".")
-        candidates = [f"collapse_lib.{parts[-1]}"] if len(parts) == 3 else []
+        candidates = [f"collapse_lib.{parts[-1]}"] if len(parts) >= 3 else []
     else:
         candidates = [f"collapse_lib.{target}"]
         ends = sorted(n for n in names if n.startswith("collapse_lib.") and n.endswith("." + target))
