@@ -5,6 +5,13 @@ model), families (``fit(data) -> distribution``), schemes (how each
 generation's training data is composed), filters (what is done to generated
 samples) and :func:`simulate`, which runs many replicates at once.
 
+The folder shows the architecture: that engine sits at the top level; the
+wings below it are :mod:`collapse_lib.models` (model families beyond the Normal
+and categorical ones), :mod:`collapse_lib.worlds` (real data) and
+:mod:`collapse_lib.studies` (what the chapters measure). Imports run downward
+only, studies -> models/worlds -> engine, and every public name is also
+``cl.<name>``.
+
 >>> import numpy as np, collapse_lib as cl
 >>> world = cl.NormalMixture(weights=[0.97, 0.03], means=[0.0, 8.0], stds=[1.0, 1.0])
 >>> run = cl.simulate(world, cl.NormalFit(ddof=0), n=5000, generations=8,
@@ -13,34 +20,34 @@ samples) and :func:`simulate`, which runs many replicates at once.
 (1000,)
 """
 
-# The recursion (chapter 2 onwards): distributions, families, schemes, filters, simulate.
+# The engine (top-level modules): the recursion, and what measures and explains it.
 from .distributions import Categorical, Distribution, Normal, NormalMixture
 from .families import CategoricalFit, Family, NormalFit
-from .models import (Empirical, EmpiricalFit, GaussianMixtureFit, KDEFit, LabelledMixtureFit,
-                     SklearnFamily, SklearnModel)
 from .schemes import (Accumulate, AccumulateSubsample, Anchor, Augment, FixedReal, Replace, Scheme,
                       SyntheticShare)
 from .filters import Filter, NoFilter, QualityFilter, Verifier
 from .simulate import Run, simulate
-
-# Measuring and explaining: metrics, closed forms, the source's experiment, the house style.
 from . import metrics, notebook, plotting, theory
-from .studies import source, source_experiment, tails
 
-# Chapter tools: words (5), digits (6), workflows (7-9), taxonomy (10), monitor (11).
-# cl.words and cl.digits are the studies of chapters 5 and 6, which also hold their world's names.
-from .studies import digit_collapse as digits, vocabulary as words
-from .studies import findings, monitor, taxonomy
+# The wings: model families, real data, and what the chapters measure.
+from . import models, studies, worlds
+from .models import (Empirical, EmpiricalFit, GaussianMixtureFit, KDEFit, LabelledMixtureFit,
+                     SklearnFamily, SklearnModel)
 from .worlds import english_words
 from .studies import (
+    # the source's experiment (2), tails (3, 7), taxonomy (10), monitor (11), findings (12)
+    findings, monitor, source, tails, taxonomy,
+    source_experiment, Scenario, classify, measure, Check, Detector,
+    # workflows (7-9): comparisons, sweeps, distillation, fallible verifiers, provenance
     PHI1, Distillation, FilterBlend, ProvenanceCap, Sweep, bootstrap_crossing, compare_schemes,
     distill_once, error_trajectory, fallible_verifier, find_crossing, sweep_fraction, tail_lost,
     tail_ratio,
+    # the live explorer (needs a running kernel; ipywidgets is imported when it is built)
+    explore,
 )
-from .studies import Check, Detector, Scenario, classify, measure
-
-# The live explorer (needs a running kernel; ipywidgets is imported when it is built).
-from .studies import explore
+# Chapters 5 and 6 reach their studies as cl.words and cl.digits (from collapse_lib import
+# words as W); each also holds its world's (and model's) names.
+from .studies import digit_collapse as digits, vocabulary as words
 
 __version__ = "0.1.0"
 
@@ -59,6 +66,8 @@ __all__ = [
     "simulate", "Run",
     # measuring and explaining
     "metrics", "notebook", "plotting", "source", "source_experiment", "tails", "theory",
+    # the wings
+    "models", "worlds", "studies",
     # chapter tools
     "words", "english_words", "digits",
     "PHI1", "Distillation", "FilterBlend", "ProvenanceCap", "Sweep",
