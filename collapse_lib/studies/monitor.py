@@ -206,6 +206,10 @@ class Check:
         Its p-value.
     alarm : ndarray of bool
         ``p_tail <= alpha / 2`` or ``p_ks <= alpha / 2`` (per the detector's tests).
+
+    Notes
+    -----
+    Introduced in chapter 11, "Monitoring collapse".
     """
 
     tail_count: np.ndarray

@@ -129,7 +129,9 @@ def agrees(claimed, measured):
 def running_world():
     """The book's running world: 97% N(0, 1) core and a 3% N(8, 1) rare tail.
 
-    Introduced in chapter 2; the common world of chapter 10's measurements.
+    The world of chapter 1's :func:`~collapse_lib.studies.source.source_world`,
+    here the common world of chapter 10's measurements (the default of
+    :func:`measure`). Introduced in chapter 10, "The risk taxonomy, measured".
     """
     return NormalMixture([0.97, 0.03], [0.0, 8.0], [1.0, 1.0])
 
@@ -419,6 +421,10 @@ class Measurement:
     z : float
         Width of the uncertainty behind :attr:`level_range`, in standard
         errors (2: about 95% for each score).
+
+    Notes
+    -----
+    Introduced in chapter 10, "The risk taxonomy, measured".
     """
 
     scenario: Scenario
