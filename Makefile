@@ -70,7 +70,7 @@ test: $(STAMP)
 	@status=0; \
 	$(BIN)/python -m pytest tests --ignore=tests/browser -q || [ $$? -eq 5 ] || status=1; \
 	if [ -n "$(CHAPTERS)" ]; then \
-	  PYTHONPATH=tests $(BIN)/python -m pytest -p nbval_store_history --nbval --nbval-current-env \
+	  PYTHONPATH=tests $(BIN)/python -m pytest -p nbval_book --nbval --nbval-current-env \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider -q $(CHAPTERS) || status=1; \
 	else echo "No chapter notebooks yet: nbval skipped."; fi; \
 	exit $$status
@@ -86,11 +86,11 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_simulate.py
 
+# Runs every chapter in place and stores its outputs and the prose's {eval} results
+# (tools/execute.py); NB=chapters/05-tokens-and-words.ipynb executes one chapter.
+NB ?= $(CHAPTERS)
 execute: $(STAMP)
-	@for nb in $(CHAPTERS); do \
-	  echo "Executing $$nb"; \
-	  (cd chapters && $(BIN)/jupyter execute --inplace --timeout=$(EXECUTE_TIMEOUT) $$(basename $$nb)); \
-	done
+	$(BIN)/python tools/execute.py --timeout=$(EXECUTE_TIMEOUT) $(NB)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .jupyter_cache
