@@ -14,7 +14,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["PALETTE", "COLORS", "use_house_style", "figure", "band", "summary_band", "finish"]
+__all__ = ["PALETTE", "COLORS", "use_house_style", "figure", "band", "summary_band", "finish", "player", "Player"]
 
 #: Okabe-Ito colour-blind-safe palette (Okabe & Ito, 2008), black first.
 PALETTE = {
@@ -108,3 +108,79 @@ def summary_band(ax, summary, *, color=None, label=None, center="mean"):
     return band(ax, np.asarray(summary["generation"]), summary["lo"], summary["hi"],
                 summary[center], color=color, label=label)
 
+
+
+# ----------------------------------------------------------------------------- players
+_ICONS = {  # matplotlib's Font Awesome 4 icons, as characters that need no web font
+    "fa fa-minus": "\u2212", "fa fa-fast-backward": "\u23ee", "fa fa-step-backward": "\u23f4\u2759",
+    "fa fa-play fa-flip-horizontal": "\u25c0", "fa fa-pause": "\u23f8", "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u2759\u23f5", "fa fa-fast-forward": "\u23ed", "fa fa-plus": "+",
+}
+
+
+class Player:
+    """A self-contained animation player: HTML with its frames inline, nothing fetched.
+
+    Returned by :func:`player`; shows itself in a notebook (``_repr_html_``) and keeps
+    its markup in :attr:`html`.
+    """
+
+    def __init__(self, html):
+        self.html = html
+
+    def _repr_html_(self):
+        return self.html
+
+    def __repr__(self):
+        return f"<Player: {self.html.count('data:image/png;base64')} frames>"
+
+
+def player(animation, *, alt, name, label="frame", default_mode="once"):
+    """An offline, accessible HTML player for a matplotlib ``FuncAnimation``.
+
+    matplotlib's ``to_jshtml()`` links Font Awesome from a CDN for its button icons,
+    gives its slider no label and its frame image no alt text, and draws a random id into
+    every element. This keeps its player and fixes all four: the icons become plain
+    characters (no request to another host, in JupyterLab as on the site), the slider is
+    labelled, the frame image carries ``alt``, and the id is ``name`` (stable outputs).
+
+    Parameters
+    ----------
+    animation : matplotlib.animation.Animation
+        The animation (its figure is closed afterwards).
+    alt : str
+        What the animation shows, for readers who cannot see it.
+    name : str
+        A short identifier, unique on the page (letters, digits, underscores).
+    label : str
+        What one step of the slider is (read out by screen readers), e.g. "generation".
+    default_mode : {"once", "loop", "reflect"}
+
+    Returns
+    -------
+    Player
+
+    Introduced in chapter 1, "What collapse is"; used for every animation in the book.
+    """
+    import re
+
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt must be a non-empty description of the animation")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise ValueError(f"name must be letters, digits and underscores starting with a letter, got {name!r}")
+    if default_mode not in ("once", "loop", "reflect"):
+        raise ValueError(f"default_mode must be 'once', 'loop' or 'reflect', got {default_mode!r}")
+    html = animation.to_jshtml(default_mode=default_mode)
+    plt.close(animation._fig)
+    found = re.search(r"_anim_img([0-9a-f]{32})", html)
+    if found:
+        html = html.replace(found.group(1), name)
+    html = html.replace("\\\n", "")  # frames on one line each
+    html = re.sub(r"<link\b[^>]*font-?awesome[^>]*>\s*", "", html, flags=re.I)
+    for cls, char in _ICONS.items():
+        html = html.replace(f'<i class="{cls}"></i>', f'<span aria-hidden="true">{char}</span>')
+    quoted = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    html = html.replace(f'<img id="_anim_img{name}"', f'<img id="_anim_img{name}" alt="{quoted}"')
+    html = html.replace(f'<input id="_anim_slider{name}" type="range"',
+                        f'<input id="_anim_slider{name}" type="range" aria-label="{label}"')
+    return Player(html)
