@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+import nbeval  # tools/nbeval.py (tests/conftest.py puts tools/ on the path)
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 MD_PAGES = [ROOT / "intro.md", *sorted((ROOT / "chapters").glob("*.md"))]
@@ -28,7 +30,7 @@ DIRECTIVE = re.compile(
 )
 GLUE_ROLE = re.compile(r"\{glue(?::(?:text|md|any|math))?\}`([^`]+)`")
 CITE_ROLE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
-GLUE_CALL = re.compile(r"""\bglue\(\s*(?:name\s*=\s*)?["']([^"']+)["']""")
+EVAL_ROLE = re.compile(r"\{eval\}`([^`]+)`")
 HEADING = re.compile(r"^(#{1,6})\s+\S", re.M)
 FENCED_BLOCK = re.compile(r"^[ \t]*(`{3,}|~{3,}).*?^[ \t]*\1[ \t]*$", re.M | re.S)
 
@@ -69,18 +71,6 @@ def tags(cell):
     return set(cell.get("metadata", {}).get("tags", []))
 
 
-def glued_keys(nb) -> set[str]:
-    """Keys glued by the notebook: glue("key", ...) calls and stored glue outputs."""
-    keys = set()
-    for cell in code_cells(nb):
-        keys.update(GLUE_CALL.findall(source(cell)))
-        for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name:
-                keys.add(name)
-    return keys
-
-
 def toc_files() -> list[str]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
@@ -105,9 +95,9 @@ def bib_keys() -> frozenset[str]:
     return frozenset(re.findall(r"^@\w+\{([^,\s]+),", text, re.M))
 
 
-# The prose check of /work/shared/hooks/before-stop: numbers typed into prose instead of glued.
+# Numbers typed into prose instead of computed (the same check runs before every commit).
 TYPED_NUMBER = re.compile(r"(?<![\w.])\d+\.\d{2,}\b|\b\d+(?:\.\d+)?\s?%")
-NOT_PROSE = re.compile(r"\{glue[^}]*\}`[^`]*`|\$[^$]*\$|`[^`]*`|\[[^\]]*\]\([^)]*\)")
+NOT_PROSE = re.compile(r"\{(?:glue[^}]*|eval)\}`[^`]*`|\$[^$]*\$|`[^`]*`|\[[^\]]*\]\([^)]*\)")
 
 
 # ---------------------------------------------------------------------------- per chapter
@@ -224,30 +214,43 @@ def test_one_bibliography_for_the_book(path):
 
 
 @chapter
-def test_glue_keys_are_glued(path):
+def test_prose_numbers_are_expressions_over_num(path):
+    """Prose numbers are {eval} expressions over the chapter's `num` (no myst-nb glue)."""
     nb = load(path)
     text = markdown(nb)
-    used = {m.split(":")[0].strip() for m in GLUE_ROLE.findall(text)}
-    used |= {arg.split()[0] for name, arg, _, _ in directives(text) if name.startswith("glue") and arg}
-    missing = sorted(used - glued_keys(nb))
-    assert not missing, f"{path.name}: glue keys used in the prose but never glued in a code cell: {missing}"
+    problems = []
+    if GLUE_ROLE.search(text) or any(name.startswith("glue") for name, *_ in directives(text)):
+        problems.append("prose still uses {glue:...}: JupyterLab cannot show it; write {eval}`f\"{num.key:fmt}\"`")
+    for expr in EVAL_ROLE.findall(text):
+        if not re.search(r"\bnum(\.|\[)", expr):
+            problems.append(f"{{eval}}`{expr}` does not quote a number from `num`")
+    assert not problems, f"{path.name}: " + "; ".join(problems[:5])
 
 
 @chapter
-def test_glued_values_format(path):
-    """numpy 2 scalars repr as np.float64(0.03), which {glue:text}`key:.2f` cannot format."""
-    bad = []
-    for cell in code_cells(load(path)):
-        for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = out.get("data", {}).get("application/papermill.record/text/plain", "")
-            text = "".join(text) if isinstance(text, list) else text
-            if name and re.match(r"\s*np\.\w+\(", text):
-                bad.append(f"{name}={text[:30]}")
-    assert not bad, (
-        f"{path.name}: glued numpy scalars {bad[:5]} cannot be formatted in prose; "
-        "glue a Python number instead: glue(key, float(value), display=False)"
-    )
+def test_runs_without_myst_nb(path):
+    """A learner on Colab has no myst_nb: no code cell may import it."""
+    bad = [i for i, c in enumerate(load(path)["cells"])
+           if c["cell_type"] == "code" and re.search(r"^\s*(from|import)\s+myst_nb", source(c), re.M)]
+    assert not bad, f"{path.name}: code cells {bad} import myst_nb; store numbers on `num` instead of glue()"
+
+
+@chapter
+def test_every_expression_has_a_stored_result(path):
+    """make execute stores each {eval} result (JupyterLab shows them on opening; nbval compares)."""
+    problems = []
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        exprs = nbeval.expressions(source(cell))
+        stored = cell.get("metadata", {}).get("user_expressions", [])
+        if [s.get("expression") for s in stored] != exprs:
+            problems.append(f"markdown cell {i}: stored results do not match its expressions (run make execute)")
+            continue
+        for s in stored:
+            if s.get("result", {}).get("status") != "ok":
+                problems.append(f"markdown cell {i}: {{eval}}`{s['expression']}` failed when executed")
+    assert not problems, f"{path.name}: " + "; ".join(problems[:5])
 
 
 @chapter
@@ -259,7 +262,7 @@ def test_no_typed_numbers_in_prose(path):
             bad.append((i, hits[:4]))
     assert not bad, (
         f"{path.name}: numbers typed into the prose (markdown cell index, numbers): {bad[:5]}; "
-        "compute them in code and use {glue:text}`key:fmt`"
+        "compute them in code, store them on `num` and write {eval}`f\"{num.key:fmt}\"`"
     )
 
 
@@ -273,12 +276,6 @@ def _image_outputs(cell):
 @chapter
 def test_figures_have_alt_text(path):
     nb = load(path)
-    text = markdown(nb)
-    glue_figures = {}
-    for name, arg, opts, _ in directives(text):
-        if name == "glue:figure" and arg:
-            glue_figures[arg.split()[0]] = opts.get("alt", "").strip()
-    inline_glue = {m.split(":")[0].strip() for m in GLUE_ROLE.findall(text)}
     problems = []
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code" or tags(cell) & {"remove-output", "remove-cell"}:
@@ -288,21 +285,14 @@ def test_figures_have_alt_text(path):
             if not alt.strip():
                 problems.append(f"cell {i}: a figure without alt text (set metadata mystnb.image.alt)")
         for out in cell.get("outputs", []):
-            key = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            is_figure = any(k.startswith("application/papermill.record/image/") for k in out.get("data", {}))
-            if key and is_figure:
-                if key in inline_glue:
-                    problems.append(f"glued figure {key!r} shown inline without alt text: use {{glue:figure}} with :alt:")
-                if key in glue_figures and not glue_figures[key]:
-                    problems.append(f"{{glue:figure}} {key} needs an ':alt:' option")
             html = out.get("data", {}).get("text/html", "")
             html = "".join(html) if isinstance(html, list) else html
             for tag in re.findall(r"<img\b[^>]*>", html):
                 alt_attr = re.search(r"""\balt\s*=\s*["']([^"']*)["']""", tag)
                 if not (alt_attr and alt_attr.group(1).strip()):
                     problems.append(
-                        f"cell {i}: an HTML output has an <img> without alt text (e.g. a to_jshtml "
-                        "player's frame: insert alt=\"...\" into its <img> tag)"
+                        f"cell {i}: an HTML output has an <img> without alt text (build animation "
+                        "players with cl.plotting.player(..., alt=...))"
                     )
     assert not problems, f"{path.name}: " + "; ".join(sorted(set(problems))[:6])
 

@@ -1,25 +1,27 @@
 """Tests of collapse_lib.studies.findings: chapter 12 can never drift from the chapters it summarises.
 
-Each function in ``findings`` repeats a chapter's library calls and seeds. Here
-every value it returns is compared, exactly, with the number that chapter's
-stored output glues (the ``application/papermill.record`` outputs myst-nb
-writes). The comparison is exact, not within a tolerance: same calls and same
-seeds give bit-identical results, and a float's text form round-trips. A second
-test checks that chapter 12's own stored glue shows the same numbers, so a
-chapter 12 executed before a chapter changed fails too.
+Each function in ``findings`` repeats a chapter's library calls and seeds. Here every value
+it returns is formatted the way the chapter's prose formats it (the ``{eval}`` expression
+that quotes ``num.<name>``) and compared with the text that chapter stores for that
+expression, with the notebook checks' cross-CPU tolerance (``tools/nbeval.py``). A second
+test does the same for chapter 12's own stored prose, so a chapter 12 executed before a
+chapter changed fails too.
 """
 
 import json
 import pathlib
+import re
 
 import pytest
+
+import nbeval
 
 from collapse_lib import findings
 
 CHAPTERS = pathlib.Path(__file__).resolve().parent.parent / "chapters"
 SUMMARY = "12-honest-summary"
 
-# findings function -> (group prefix used by chapter 12, chapter, {result key: glue name in it})
+# findings function -> (group prefix used by chapter 12, chapter, {result key: num name in it})
 SOURCES = {
     "source_procedure": ("source", "02-a-simulation-you-can-run", {"measured_lo": "meas_plain_lo", "measured_hi": "meas_plain_hi",
                                     "gaussian_tail": "mm_tail", "world_tail": "world_tail"}),
@@ -43,34 +45,36 @@ SOURCES = {
                         "batch_halved": "need_half"}),
 }
 # Keys that are not a chapter's measurement (a constant quoted from the source).
-NOT_GLUED = {("source_procedure", "claimed")}
+NOT_QUOTED = {("source_procedure", "claimed")}
 
 
-def stored_glue(stem):
-    """Every glued value stored in a chapter's outputs: name -> text (markdown if glued as Markdown)."""
+QUOTE = re.compile(r'^(?:f"\{num\.(\w+)(?::([^}"]*))?\}"|num\.(\w+))$')
+
+
+def quoted(stem):
+    """name -> [(format spec or None, stored text)] for every simple quote of num.<name> in a chapter."""
     nb = json.loads((CHAPTERS / f"{stem}.ipynb").read_text())
     out = {}
     for cell in nb["cells"]:
-        for o in cell.get("outputs", []):
-            data = o.get("data", {})
-            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is None:
-                continue
-            text = data.get("application/papermill.record/text/markdown",
-                            data.get("application/papermill.record/text/plain"))
-            out[name] = text
+        for e in cell.get("metadata", {}).get("user_expressions", []):
+            m = QUOTE.match(e["expression"])
+            if m:
+                name = m.group(1) or m.group(3)
+                spec = m.group(2) if m.group(1) else None
+                out.setdefault(name, []).append((spec, nbeval.shown_text(e["result"])))
     return out
 
 
-def same(value, text):
-    """Exact equality of a findings value with a glued text (numbers via their round-tripping repr)."""
-    text = text.strip()
-    if isinstance(value, str):
-        return value == text
-    for wrapper in ("np.float64(", "np.int64("):
-        if text.startswith(wrapper):
-            text = text[len(wrapper):-1]
-    return float(text) == value
+def shown(value, spec):
+    """How the prose shows ``value``: format(value, spec), or the repr a bare expression gives."""
+    return repr(value) if spec is None and not isinstance(value, str) else format(value, spec or "")
+
+
+def check(value, quotes, where):
+    assert quotes, f"{where} is not quoted in the prose"
+    for spec, text in quotes:
+        assert nbeval.texts_match(text, shown(value, spec)), (
+            f"{where} shows {text!r} but findings gives {shown(value, spec)!r}")
 
 
 def test_every_function_is_checked():
@@ -82,20 +86,18 @@ def test_findings_match_the_chapter(name):
     _, stem, keys = SOURCES[name]
     result = getattr(findings, name)()
     assert result["chapter"] == stem
-    glued = stored_glue(stem)
-    assert set(keys) | {k for f, k in NOT_GLUED if f == name} | {"chapter"} == set(result)
-    for key, glue_name in keys.items():
-        assert glue_name in glued, f"{result['chapter']} no longer glues {glue_name!r}"
-        assert same(result[key], glued[glue_name]), (
-            f"findings.{name}()[{key!r}] = {result[key]!r} but {result['chapter']} shows "
-            f"{glue_name} = {glued[glue_name]!r}")
+    assert set(keys) | {k for f, k in NOT_QUOTED if f == name} | {"chapter"} == set(result)
+    quotes = quoted(stem)
+    for key, num_name in keys.items():
+        check(result[key], quotes.get(num_name), f"{stem}: num.{num_name}")
 
 
-def test_summary_shows_what_the_chapters_show():
-    summary = stored_glue(SUMMARY)
-    for group, stem, keys in SOURCES.values():
-        glued = stored_glue(stem)
-        for key, glue_name in keys.items():
-            assert summary[f"{group}_{key}"] == glued[glue_name], (
-                f"chapter 12 shows {group}_{key} = {summary[f'{group}_{key}']!r}, "
-                f"{stem} shows {glue_name} = {glued[glue_name]!r}: re-execute chapter 12")
+@pytest.mark.parametrize("name", list(SOURCES))
+def test_summary_shows_what_the_chapters_show(name):
+    group, stem, keys = SOURCES[name]
+    result = getattr(findings, name)()
+    quotes = quoted(SUMMARY)
+    assert any(f"{group}_{key}" in quotes for key in keys), f"{SUMMARY} quotes nothing of {name}"
+    for key in keys:
+        if f"{group}_{key}" in quotes:
+            check(result[key], quotes[f"{group}_{key}"], f"{SUMMARY}: num.{group}_{key}")
