@@ -299,22 +299,49 @@ def test_figures_have_alt_text(path):
 
 @chapter
 def test_live_widgets_are_marked(path):
+    """A live explorer is a cell tagged 'live': run by tools/execute.py, stored without output,
+    not compared by nbval, removed from the static site, and introduced as needing a kernel."""
     nb = load(path)
     problems = []
     cells = nb["cells"]
     for i, cell in enumerate(cells):
         if cell["cell_type"] != "code":
             continue
-        if not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cell.get("outputs", [])):
+        widget = any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cell.get("outputs", []))
+        if widget and "live" not in tags(cell):
+            problems.append(f"cell {i}: a widget output in a cell not tagged 'live'")
+        if "live" not in tags(cell):
             continue
-        if "nbval-ignore-output" not in tags(cell):
-            problems.append(f"cell {i}: a live widget needs the tag 'nbval-ignore-output'")
+        missing = {"nbval-ignore-output", "remove-cell"} - tags(cell)
+        if missing:
+            problems.append(f"cell {i}: a live explorer also needs the tags {sorted(missing)}")
+        if cell.get("outputs"):
+            problems.append(f"cell {i}: a live explorer is stored without outputs (run tools/execute.py)")
         before = source(cells[i - 1]) if i > 0 and cells[i - 1]["cell_type"] == "markdown" else ""
-        if "kernel" not in (before + source(cell)).lower():
+        if "kernel" not in before.lower():
             problems.append(
                 f"cell {i}: say that this explorer needs a running kernel (in the markdown cell "
                 "just before it): online the static page cannot run it"
             )
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+@chapter
+def test_solution_cells_are_tagged(path):
+    """Code that computes a solution's numbers sits between the exercise and its solution,
+    tagged 'solution' (student handouts drop it) and 'hide-input'."""
+    cells = load(path)["cells"]
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code":
+            continue
+        after = next((source(c) for c in cells[i + 1:] if c["cell_type"] == "markdown"), "")
+        before = next((source(c) for c in reversed(cells[:i]) if c["cell_type"] == "markdown"), "")
+        between = "{exercise}" in before and after.lstrip().startswith(("```{solution}", "````{solution}"))
+        if between and not {"solution", "hide-input"} <= tags(cell):
+            problems.append(f"cell {i}: a solution's code needs the tags 'solution' and 'hide-input'")
+        if "solution" in tags(cell) and not between:
+            problems.append(f"cell {i}: tagged 'solution' but not between an exercise and its solution")
     assert not problems, f"{path.name}: " + "; ".join(problems)
 
 

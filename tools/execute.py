@@ -9,6 +9,7 @@ when a learner runs the cell, and the results are stored in the cell's metadata
 (``user_expressions``). Those stored outputs are the reference that ``make test``
 (nbval, with ``tests/nbval_book.py``) compares a fresh run against. A cell that raises, or
 an expression that fails, stops with a non-zero exit and the notebook is not written.
+A code cell tagged ``live`` (an ipywidgets explorer) is run, but stored without outputs.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def execute(path: Path, timeout: int = 600, kernel: str = "python3") -> None:
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code":
                 client.execute_cell(cell, index)
+                if "live" in cell.metadata.get("tags", []):
+                    # a live explorer's widget cannot be stored usefully: its view needs the
+                    # kernel that made it (JupyterLab would show "model not found")
+                    cell.outputs = []
             elif cell.cell_type == "markdown":
                 exprs = nbeval.expressions(cell.source)
                 if not exprs:
