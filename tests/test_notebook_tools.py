@@ -61,8 +61,10 @@ def test_expressions_in_prose_and_directives_but_not_code_blocks():
         "```{solution} ex-1\n:class: dropdown\n\nInside a solution: {eval}`num.c`\n```\n\n"
         "```python\nprint('{eval}`num.not_this`')\n```\n"
         "After the block: {eval}`num.d`\n"
+        "````{solution} ex-2\n```python\nx = '{eval}`num.code`'\n```\nThen {eval}`num.e`\n````\n"
+        "```{exercise}\n:label: ex-3\n```\n\nAfter a closed directive: {eval}`num.f`\n"
     )
-    assert nbeval.expressions(md) == ['f"{num.a:.2f}"', "num.b", "num.c", "num.d"]
+    assert nbeval.expressions(md) == ['f"{num.a:.2f}"', "num.b", "num.c", "num.d", "num.e", "num.f"]
 
 
 def test_shown_text_strips_quotes_like_the_site():

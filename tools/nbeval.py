@@ -40,18 +40,22 @@ def expressions(markdown: str) -> list[str]:
     A fence whose info string is a directive (```` ```{exercise} ````) holds markdown, so
     its roles count; a plain code block (```` ```python ````) shows code, so they do not.
     """
-    found, fence = [], None
+    found, stack = [], []   # open fences: (marker, is_code)
     for line in markdown.splitlines():
         m = _FENCE.match(line)
-        if fence is None and m:
-            if not m.group(3).strip().startswith("{"):
-                fence = m.group(2)
-            continue
-        if fence is not None:
-            if m and m.group(2).startswith(fence[0]) and len(m.group(2)) >= len(fence) and not m.group(3).strip():
-                fence = None
-            continue
-        found.extend(_EVAL.findall(line))
+        in_code = bool(stack) and stack[-1][1]
+        if m:
+            marker, info = m.group(2), m.group(3).strip()
+            top = stack[-1][0] if stack else None
+            closes = (top is not None and not info and marker[0] == top[0] and len(marker) >= len(top))
+            if closes:
+                stack.pop()
+                continue
+            if not in_code:
+                stack.append((marker, not info.startswith("{")))
+                continue
+        if not in_code:
+            found.extend(_EVAL.findall(line))
     return found
 
 
