@@ -27,7 +27,8 @@ from .schemes import (Accumulate, AccumulateSubsample, Anchor, Augment, FixedRea
                       SyntheticShare)
 from .filters import Filter, NoFilter, QualityFilter, Verifier
 from .simulate import Run, simulate
-from . import metrics, notebook, plotting, theory
+from .comparison import Comparison, Estimate, compare
+from . import comparison, metrics, notebook, plotting, theory
 
 # The wings: model families, real data, and what the chapters measure.
 from . import models, studies, worlds
@@ -65,6 +66,7 @@ __all__ = [
     # the recursion
     "simulate", "Run",
     # measuring and explaining
+    "compare", "Comparison", "Estimate", "comparison",
     "metrics", "notebook", "plotting", "source", "source_experiment", "tails", "theory",
     # the wings
     "models", "worlds", "studies",
