@@ -31,6 +31,9 @@ REQUIREJS_VERSION := 2.3.7
 HTML_MANAGER_VERSION := 1.0.6
 VENDOR := _vendor
 VENDOR_STAMP := $(VENDOR)/.vendor-$(MATHJAX_VERSION)-$(REQUIREJS_VERSION)-$(HTML_MANAGER_VERSION).stamp
+# The accessibility audit's rule engine, for the browser tests only (not published with the site).
+AXE_VERSION := 4.14.1
+AXE := _testvendor/axe-core/axe.min.js
 
 .PHONY: help venv book test browser-test lab execute vendor clean distclean bench
 
@@ -75,7 +78,13 @@ test: $(STAMP)
 	else echo "No chapter notebooks yet: nbval skipped."; fi; \
 	exit $$status
 
-browser-test: $(STAMP)
+$(AXE):
+	@command -v npm >/dev/null || { echo "npm is needed to fetch axe-core (apt-get install npm)" >&2; exit 1; }
+	rm -rf _testvendor/axe-core && mkdir -p _testvendor/axe-core
+	cd _testvendor/axe-core && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	  tar -xzf axe-core-$(AXE_VERSION).tgz && cp package/axe.min.js package/LICENSE . && rm -rf package *.tgz
+
+browser-test: $(STAMP) $(AXE)
 	@test -f _build/html/index.html || { echo "No built site: run 'make book' first." >&2; exit 1; }
 	$(BIN)/python -m pytest tests/browser -q -p no:cacheprovider
 
@@ -97,4 +106,4 @@ clean:
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(VENDOR) *.egg-info
+	rm -rf $(VENV) $(VENDOR) _testvendor *.egg-info
