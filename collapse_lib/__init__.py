@@ -34,6 +34,7 @@ from . import comparison, metrics, notebook, plotting, theory
 from . import models, studies, worlds
 from .models import (Empirical, EmpiricalFit, GaussianMixtureFit, KDEFit, LabelledMixtureFit,
                      SklearnFamily, SklearnModel)
+from .models import MultivariateNormal, MultivariateNormalFit, MultivariateNormalMixture
 from .worlds import english_words
 from .studies import (
     # the source's experiment (2), tails (3, 7), taxonomy (10), monitor (11), findings (12)
@@ -58,6 +59,7 @@ __all__ = [
     # families
     "Family", "NormalFit", "CategoricalFit", "GaussianMixtureFit", "KDEFit", "EmpiricalFit",
     "LabelledMixtureFit", "SklearnFamily", "SklearnModel",
+    "MultivariateNormal", "MultivariateNormalFit", "MultivariateNormalMixture",
     # schemes
     "Scheme", "Replace", "Anchor", "Accumulate", "AccumulateSubsample", "FixedReal", "Augment",
     "SyntheticShare",

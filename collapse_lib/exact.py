@@ -12,6 +12,18 @@ data, and those have exact sampling distributions:
   squares). Batches from different sources are pooled the same way.
 * :class:`~collapse_lib.CategoricalFit`: the counts of ``k`` draws from
   ``probs`` are ``Multinomial(k, probs)``.
+* :class:`~collapse_lib.MultivariateNormalFit` (:class:`GaussianStats`): ``k``
+  draws of ``N(mu, Sigma)`` in ``d`` dimensions have a sample mean
+  ``~ N(mu, Sigma / k)`` and, independently, a scatter matrix
+  ``~ Wishart(k - 1, Sigma)``, drawn through the Bartlett decomposition
+  (:func:`bartlett_factor`): ``d (d + 1) / 2`` variates per replicate, however
+  large ``k``.
+
+A family outside the engine joins this path by giving itself two methods,
+``exact_unsupported_reason(world) -> str or None`` and
+``exact_algebra(world, replicates, rng)`` returning an object with
+``real(k)``, ``synthetic(model, k)``, ``pool(a, b)``, ``fit(stats)``,
+``take(idx)`` and ``take_stats(stats, idx)`` (as :class:`GaussianStats` does).
 
 The fitted models therefore have exactly the same law as on the points path,
 at a cost independent of ``n`` (Normal) or of ``n`` beyond ``K`` categories
@@ -19,9 +31,9 @@ at a cost independent of ``n`` (Normal) or of ``n`` beyond ``K`` categories
 so its memory does not grow with the generations. The random numbers differ
 from the points path: same law, not the same draws.
 
-Supported: those two families with the world of the matching kind
+Supported: those families with the world of the matching kind
 (:class:`~collapse_lib.Normal` or :class:`~collapse_lib.NormalMixture`;
-:class:`~collapse_lib.Categorical`), the schemes :class:`~collapse_lib.Replace`,
+:class:`~collapse_lib.Categorical`; :class:`~collapse_lib.MultivariateNormal`), the schemes :class:`~collapse_lib.Replace`,
 :class:`~collapse_lib.Anchor`, :class:`~collapse_lib.Accumulate`,
 :class:`~collapse_lib.FixedReal`, :class:`~collapse_lib.Augment` and
 :class:`~collapse_lib.SyntheticShare`, :class:`~collapse_lib.NoFilter`, and no
@@ -29,8 +41,9 @@ Supported: those two families with the world of the matching kind
 then uses the points path). :class:`~collapse_lib.AccumulateSubsample`
 resamples individual points of a pool and always uses the points path.
 
-Introduced in chapter 4, "Recursive Gaussian fitting" (Normal statistics) and
-chapter 5, "Tokens and words" (categorical counts); used by every chapter
+Introduced in chapter 4, "Recursive Gaussian fitting" (Normal statistics),
+chapter 5, "Tokens and words" (categorical counts) and Part IV, "Multivariate
+Gaussians (det and trace)" (Wishart statistics); used by every chapter
 through :func:`collapse_lib.simulate` (``method="auto"``).
 """
 
@@ -43,7 +56,7 @@ from .families import CategoricalFit, NormalFit
 from .filters import NoFilter
 from .schemes import Accumulate, Anchor, Augment, FixedReal, Replace, SyntheticShare
 
-__all__ = ["exact_unsupported_reason"]
+__all__ = ["exact_unsupported_reason", "bartlett_factor", "GaussianStats"]
 
 _SCHEMES = (Replace, Anchor, Accumulate, FixedReal, Augment, SyntheticShare)
 
@@ -69,6 +82,9 @@ def exact_unsupported_reason(world, family, scheme, filter, data_metrics=None):
     if type(scheme) not in _SCHEMES:
         return (f"the scheme {scheme!r} has no exact statistics (supported: "
                 + ", ".join(s.__name__ for s in _SCHEMES) + ")")
+    if callable(getattr(family, "exact_algebra", None)):
+        check = getattr(family, "exact_unsupported_reason", None)
+        return check(world) if callable(check) else None
     if type(family) is NormalFit:
         if type(world) not in (Normal, NormalMixture):
             return f"NormalFit's exact path needs a Normal or NormalMixture world, got {type(world).__name__}"
@@ -77,12 +93,15 @@ def exact_unsupported_reason(world, family, scheme, filter, data_metrics=None):
         if type(world) is not Categorical:
             return f"CategoricalFit's exact path needs a Categorical world, got {type(world).__name__}"
         return None
-    return f"the family {family!r} has no exact sufficient-statistics path (NormalFit and CategoricalFit do)"
+    return (f"the family {family!r} has no exact sufficient-statistics path "
+            "(NormalFit, CategoricalFit and MultivariateNormalFit do)")
 
 
 def make_engine(world, family, scheme, n, replicates, rng):
-    """Return an engine with ``first() -> model`` and ``step(t) -> model``."""
-    if type(family) is NormalFit:
+    """Return an engine with ``first() -> model``, ``step(t) -> model`` and ``take(idx)``."""
+    if callable(getattr(family, "exact_algebra", None)):
+        algebra = family.exact_algebra(world, replicates, rng)
+    elif type(family) is NormalFit:
         algebra = _NormalStats(world, family.ddof, replicates, rng)
     else:
         algebra = _Counts(world, family.n_categories, replicates, rng)
@@ -131,6 +150,14 @@ class _Engine:
             data = a.pool(self.fixed, a.synthetic(model, s.n_synthetic(n)))
         self.model = a.fit(data)
         return self.model
+
+    def take(self, idx):
+        """Keep only replicates ``idx`` (positions in the current batch) from now on."""
+        self.a.take(idx)
+        self.model = self.model._take(idx)
+        for name in ("fixed", "pool"):
+            if hasattr(self, name):
+                setattr(self, name, self.a.take_stats(getattr(self, name), idx))
 
 
 class _NormalStats:
@@ -193,6 +220,19 @@ class _NormalStats:
         m, mean, q = data
         return Normal._from_params(mean, np.sqrt(q / (m - self.ddof)))
 
+    def take(self, idx):
+        self.r = len(idx)
+        self.mu, self.sd = self.mu[idx], self.sd[idx]
+        if self.w.ndim == 2:
+            self.w = self.w[idx]
+
+    @staticmethod
+    def take_stats(stats, idx):
+        if stats is None:
+            return None
+        m, mean, q = stats
+        return m, mean[idx], q[idx]
+
 
 class _Counts:
     """Batches of categorical data as ``(m, counts of shape (R, K))``; ``None`` is empty."""
@@ -228,3 +268,144 @@ class _Counts:
     def fit(self, data):
         m, counts = data
         return Categorical._from_params(counts / m)
+
+    def take(self, idx):
+        self.r = len(idx)
+        if self.p.ndim == 2:
+            self.p = self.p[idx]
+
+    @staticmethod
+    def take_stats(stats, idx):
+        if stats is None:
+            return None
+        return stats[0], stats[1][idx]
+
+
+def bartlett_factor(df, dim, rows, rng):
+    """Lower-trapezoidal factors ``B`` with ``B @ B^T ~ Wishart(df, I_dim)``, one per row.
+
+    The Bartlett decomposition: ``B[i, i] ~ sqrt(chi2(df - i))`` and
+    ``B[i, j] ~ N(0, 1)`` for ``j < i``, all independent. With ``df < dim``
+    (a singular Wishart: fewer points than dimensions) ``B`` has ``df``
+    columns, the same construction cut at column ``df`` (Gram-Schmidt on
+    ``dim`` standard normal vectors of length ``df``).
+
+    Parameters
+    ----------
+    df : int >= 0
+        Degrees of freedom (``k - 1`` for the scatter matrix of ``k`` points).
+    dim : int >= 1
+    rows : int >= 0
+        Independent factors to draw.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of shape (rows, dim, min(dim, df))
+
+    Used by :class:`GaussianStats` (Part IV, "Multivariate Gaussians (det and trace)").
+    """
+    q = min(dim, df)
+    b = np.zeros((rows, dim, q))
+    if q == 0:
+        return b
+    i = np.arange(q)
+    b[:, i, i] = np.sqrt(2.0 * rng.standard_gamma((df - i) / 2.0, size=(rows, q)))
+    lo_r, lo_c = np.tril_indices(dim, -1, q)
+    if lo_r.size:
+        b[:, lo_r, lo_c] = rng.standard_normal((rows, lo_r.size))
+    return b
+
+
+class GaussianStats:
+    """Batches of d-dimensional normal data as ``(m, mean, scatter, factor)``; ``None`` is empty.
+
+    A batch from one normal source keeps a factor ``F`` of its scatter matrix
+    (``S = F F^T``, lower trapezoidal); pooled batches keep ``S`` itself
+    (within plus between scatter). Fitting divides by ``m - ddof``. The
+    world is a normal with mean ``world_mean`` and covariance factor
+    ``world_factor`` (unbatched, or one per replicate).
+
+    Parameters
+    ----------
+    world_mean : ndarray (d,) or (R, d)
+    world_factor : ndarray (d, r) or (R, d, r)
+    ddof : {0, 1}
+    replicates : int
+    rng : numpy.random.Generator
+    world_lower : bool
+        Whether ``world_factor`` is lower triangular (a Cholesky factor).
+    make_model : callable
+        ``make_model(mean, cov=...)`` or ``make_model(mean, factor=..., lower=...)``
+        builds the fitted batch
+        (:meth:`collapse_lib.MultivariateNormal._from_parts`).
+
+    Notes
+    -----
+    Same law as drawing every point and fitting (``tests/test_multivariate.py``
+    compares the two paths by Kolmogorov-Smirnov tests), at a cost of
+    ``O(d^3)`` per replicate and generation whatever the sample size.
+    Introduced in Part IV, "Multivariate Gaussians (det and trace)".
+    """
+
+    def __init__(self, world_mean, world_factor, ddof, replicates, rng, make_model, world_lower=False):
+        self.mu = np.asarray(world_mean, float)
+        self.factor = np.asarray(world_factor, float)
+        self.lower = bool(world_lower)
+        self.ddof, self.r, self.rng, self.make_model = ddof, replicates, rng, make_model
+
+    def _batch(self, mean, factor, lower, k):
+        # stats: (points, mean, scatter or None, scatter factor or None, factor is lower trapezoidal)
+        r = self.r
+        z = self.rng.standard_normal((r, factor.shape[-1]))
+        m = mean + np.einsum("...ij,...j->...i", factor, z) / np.sqrt(k)
+        b = bartlett_factor(k - 1, factor.shape[-1], r, self.rng)
+        return k, m, None, factor @ b, lower
+
+    def synthetic(self, model, k):
+        if k == 0:
+            return None
+        return self._batch(model.mean, model.factor, getattr(model, "_lower", False), k)
+
+    def real(self, k):
+        if k == 0:
+            return None
+        return self._batch(self.mu, self.factor, self.lower, k)
+
+    @staticmethod
+    def _scatter(stats):
+        s, f = stats[2], stats[3]
+        return s if s is not None else f @ np.swapaxes(f, -1, -2)
+
+    def pool(self, a, b):
+        if a is None:
+            return b
+        if b is None:
+            return a
+        ma, mean_a = a[0], a[1]
+        mb, mean_b = b[0], b[1]
+        m = ma + mb
+        delta = mean_b - mean_a
+        between = (ma * mb / m) * (delta[..., :, None] * delta[..., None, :])
+        return m, mean_a + delta * (mb / m), self._scatter(a) + self._scatter(b) + between, None, False
+
+    def fit(self, data):
+        m, mean, s, f, lower = data
+        c = m - self.ddof
+        if s is None:
+            return self.make_model(mean, factor=f / np.sqrt(c), lower=lower)
+        return self.make_model(mean, cov=s / c)
+
+    def take(self, idx):
+        self.r = len(idx)
+        if self.mu.ndim == 2:
+            self.mu = self.mu[idx]
+        if self.factor.ndim == 3:
+            self.factor = self.factor[idx]
+
+    @staticmethod
+    def take_stats(stats, idx):
+        if stats is None:
+            return None
+        m, mean, s, f, lower = stats
+        return m, mean[idx], None if s is None else s[idx], None if f is None else f[idx], lower

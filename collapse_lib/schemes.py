@@ -38,12 +38,93 @@ from ._validate import check_fraction, check_real
 
 __all__ = [
     "Scheme", "Replace", "Anchor", "Accumulate", "AccumulateSubsample",
-    "FixedReal", "Augment", "SyntheticShare",
+    "FixedReal", "Augment", "SyntheticShare", "subset_indices",
 ]
 
 
 def _round_half_up(x):
     return int(np.floor(x + 0.5))
+
+
+def _nearest_count(n, fraction):
+    """The integer nearest to ``n * fraction`` (halves round up), free of float truncation.
+
+    ``n * fraction`` is first rounded to 9 decimals, so a product that floating
+    point puts a hair below an integer or a half (``100 * 0.55`` is
+    ``55.00000000000001``, ``10 * (1 - 0.9)`` is ``0.9999999999999998``) counts
+    as that integer or half.
+    """
+    return int(np.floor(round(n * fraction, 9) + 0.5))
+
+
+def _distinct_sorted(rng, rows, size, k):
+    """``k`` distinct indices in ``[0, size)`` per row, uniform over k-subsets, sorted.
+
+    For ``size > 4 k``: draws ``k`` indices per row with replacement, then
+    redraws only the duplicates until every row holds ``k`` distinct values.
+    The distinct values of an iid uniform stream, taken until ``k`` of them
+    have appeared, form a uniformly random k-subset, and each round only
+    consumes more of that stream, so the result has exactly the law of sampling
+    without replacement; a round redraws at most an eighth of what it drew
+    before, in expectation. For ``size <= 4 k``: the ``k`` smallest of ``size``
+    iid uniform keys (O(size) = O(k) work). Either way O(k log k) per row.
+    """
+    if size <= 4 * k:
+        keys = rng.random((rows, size))
+        idx = np.argpartition(keys, k - 1, axis=1)[:, :k] if k < size else np.argsort(keys, axis=1)
+        idx.sort(axis=1)
+        return idx
+    idx = np.sort(rng.integers(0, size, size=(rows, k)), axis=1)
+    while k > 1:
+        r, c = np.nonzero(idx[:, 1:] == idx[:, :-1])
+        if r.size == 0:
+            break
+        idx[r, c + 1] = rng.integers(0, size, size=r.size)
+        hit = np.unique(r)
+        idx[hit] = np.sort(idx[hit], axis=1)
+    return idx
+
+
+def subset_indices(rng, rows, size, k):
+    """Indices of a uniform random subset of ``k`` of ``size`` points, per row, in increasing order.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    rows : int >= 1
+        Independent subsets to draw (one per replicate).
+    size : int >= 1
+        Number of points to choose from.
+    k : int in [0, size]
+        Subset size.
+
+    Returns
+    -------
+    ndarray of int, shape (rows, k)
+        Each row a k-subset of ``range(size)``, uniform over all such subsets
+        and independent across rows, sorted ascending.
+
+    Notes
+    -----
+    Cost O(k log k) per row, independent of ``size`` when ``k <= size / 2``
+    (otherwise it draws the ``size - k`` points left out, O(size) per row with
+    ``size < 2 k``); never a random key per point of a large pool. Used by :class:`AccumulateSubsample` (chapter 7, "What the
+    Nature work does and does not show").
+    """
+    from ._validate import check_int, check_rng
+
+    check_rng(rng)
+    rows = check_int("rows", rows, minimum=1)
+    size = check_int("size", size, minimum=1)
+    k = check_int("k", k, minimum=0, maximum=size)
+    if k == size:
+        return np.broadcast_to(np.arange(size), (rows, size)).copy()
+    if 2 * k <= size:
+        return _distinct_sorted(rng, rows, size, k)
+    left_out = _distinct_sorted(rng, rows, size, size - k)
+    keep = np.ones((rows, size), dtype=bool)
+    keep[np.arange(rows)[:, None], left_out] = False
+    return np.nonzero(keep)[1].reshape(rows, k)
 
 
 class _Pool:
@@ -68,6 +149,11 @@ class _Pool:
         self.size += k
         return self.buf[:, : self.size]
 
+    def take(self, idx):
+        """Keep only rows ``idx``."""
+        self.buf = self.buf[idx]
+        return self.buf[:, : self.size]
+
 
 class Scheme:
     """Base class of data schemes.
@@ -87,6 +173,24 @@ class Scheme:
 
     def check(self, n, generations):
         """Raise ValueError if the scheme cannot serve a run of this size (default: always fine)."""
+
+    def take(self, state, idx, replicates):
+        """Keep only replicates ``idx`` of ``state`` (arrays with a leading axis of ``replicates``).
+
+        Called by :func:`collapse_lib.simulate` when some replicates stop
+        (``stop=``). The default subsets every array of the state whose first
+        axis has length ``replicates``, and the pools of the accumulating
+        schemes.
+        """
+        for key, value in list(state.items()):
+            if isinstance(value, _Pool):
+                state[key] = value
+                pool = value.take(idx)
+                if "pool" in state:
+                    state["pool"] = pool
+            elif isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == replicates \
+                    and key != "pool":
+                state[key] = value[idx]
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -123,9 +227,9 @@ class Anchor(Scheme):
     Parameters
     ----------
     fraction : float in [0, 1]
-        Share of fresh real samples. Following the source chapter's procedure,
-        the first ``int(n * (1 - fraction))`` samples are synthetic and the
-        remaining ``n - int(n * (1 - fraction))`` are fresh draws from the world.
+        Share of fresh real samples: ``n_real``, the integer nearest to
+        ``n * fraction`` (a half rounds up), are fresh draws from the world
+        and the other ``n - n_real`` (placed first) are synthetic.
         ``Anchor(0)`` is :class:`Replace`; ``Anchor(1)`` trains on real data only.
 
     Notes
@@ -133,16 +237,28 @@ class Anchor(Scheme):
     The Nature paper's language-model runs keep "10% of the original data";
     Bertrand et al. (2024) study the same mixing. Here the real part is
     *fresh* every generation; :class:`FixedReal` reuses one real set instead.
+
+    The real count is rounded to the nearest integer, not truncated:
+    ``int(n * (1 - fraction))`` loses points to floating point
+    (``int(10 * (1 - 0.9))`` is 0, so ``Anchor(0.9)`` at ``n = 10`` would train
+    on real data only). The source chapter's own procedure, which truncates,
+    is reproduced separately by :mod:`collapse_lib.studies.source`.
     Introduced in chapter 2, "A simulation you can run".
+
+    Examples
+    --------
+    >>> import collapse_lib as cl
+    >>> cl.Anchor(0.9).split(10), cl.Anchor(0.55).split(100)
+    ((1, 9), (45, 55))
     """
 
     def __init__(self, fraction):
         self.fraction = check_fraction("fraction", fraction)
 
     def split(self, n):
-        """Return ``(n_synthetic, n_real)`` for ``n`` training samples."""
-        n_syn = int(n * (1.0 - self.fraction))
-        return n_syn, n - n_syn
+        """Return ``(n_synthetic, n_real)`` for ``n`` training samples (``n_real`` nearest to ``n * fraction``)."""
+        n_real = _nearest_count(n, self.fraction)
+        return n - n_real, n_real
 
     def next_data(self, t, n, synthetic, real, state):
         n_syn, n_real = self.split(n)
@@ -197,9 +313,12 @@ class AccumulateSubsample(_Pooled):
     Notes
     -----
     The subset is drawn independently per replicate and per generation with
-    the run's generator (``state["rng"]``). The pool is kept point by point,
-    so this scheme always runs on the points path of
-    :func:`collapse_lib.simulate` and its memory grows with the generations.
+    the run's generator (``state["rng"]``), by :func:`subset_indices`: cost
+    O(n log n) per replicate and generation, independent of the size of the
+    pool (no random key per pooled point). The chosen points keep their pool
+    order. The pool is kept point by point, so this scheme always runs on the
+    points path of :func:`collapse_lib.simulate` and its memory grows with the
+    generations.
     Compared in chapter 7, "What the Nature work does and does not show".
     """
 
@@ -208,10 +327,7 @@ class AccumulateSubsample(_Pooled):
         rng = state.get("rng")
         if rng is None:
             raise ValueError("AccumulateSubsample needs state['rng'] (simulate provides it)")
-        # n smallest of iid uniform keys: a uniform random subset of size n per row
-        keys = rng.random(pool.shape[:2])
-        idx = np.argpartition(keys, n - 1, axis=1)[:, :n]
-        idx.sort(axis=1)
+        idx = subset_indices(rng, pool.shape[0], pool.shape[1], n)
         return np.take_along_axis(pool, idx.reshape(idx.shape + (1,) * (pool.ndim - 2)), axis=1)
 
 
@@ -220,10 +336,10 @@ class FixedReal(Scheme):
 
     The "fixed real data" loop of Alemohammad et al. (2024, "Self-Consuming
     Generative Models Go MAD"), sized like :class:`Anchor` so the two can be
-    compared one for one: generation ``t >= 1`` trains on
-    ``int(n * (1 - fraction))`` fresh synthetic samples of the previous model
-    plus the *same* ``n - int(n * (1 - fraction))`` real points every time
-    (the first ones of the generation-0 real sample). Anchor brings new real
+    compared one for one: generation ``t >= 1`` trains on ``n - n_fixed``
+    fresh synthetic samples of the previous model plus the *same* ``n_fixed``
+    real points every time (the first ones of the generation-0 real sample),
+    with ``n_fixed`` the integer nearest to ``n * fraction`` (a half rounds up). Anchor brings new real
     data each generation; this scheme never does. Compared in chapter 7, "What
     the Nature work does and does not show".
 
@@ -239,9 +355,9 @@ class FixedReal(Scheme):
         self.fraction = check_fraction("fraction", fraction)
 
     def split(self, n):
-        """Return ``(n_synthetic, n_fixed_real)`` for ``n`` training samples."""
-        n_syn = int(n * (1.0 - self.fraction))
-        return n_syn, n - n_syn
+        """Return ``(n_synthetic, n_fixed_real)`` for ``n`` training samples (rounded as :class:`Anchor`)."""
+        n_fixed = _nearest_count(n, self.fraction)
+        return n - n_fixed, n_fixed
 
     def initial(self, real_data, state):
         n = real_data.shape[1]
@@ -312,8 +428,9 @@ class SyntheticShare(Scheme):
 
     Notes
     -----
-    Rounding is half up, so a constant share ``s`` is :class:`Anchor` with
-    fraction ``1 - s`` up to the rounding of ``n * s`` (Anchor truncates).
+    Rounding is half up on the synthetic count, so a constant share ``s`` is
+    :class:`Anchor` with fraction ``1 - s`` except when ``n * s`` falls exactly
+    on a half (Anchor rounds the real count half up instead).
 
     Introduced in chapter 9, "Web drift".
 

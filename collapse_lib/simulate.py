@@ -5,6 +5,7 @@ Introduced in chapter 2, "A simulation you can run"; every chapter uses it.
 
 from __future__ import annotations
 
+import copy
 import numbers
 from dataclasses import dataclass, field
 
@@ -52,6 +53,10 @@ class Run:
         ``(len(generations), replicates)``.
     model_generations : ndarray of int
         Generation of each entry of ``models``.
+    stopped_at : ndarray of int or None
+        With ``stop=`` passed to :func:`simulate`: for each replicate, the
+        first generation whose model met the stopping condition, or -1 if it
+        never did within the run. None without ``stop``.
     """
 
     models: list
@@ -68,6 +73,7 @@ class Run:
     method: str = "points"
     metrics: dict = field(default_factory=dict)
     model_generations: np.ndarray = None
+    stopped_at: np.ndarray = None
 
     def __post_init__(self):
         if self.model_generations is None:
@@ -216,7 +222,7 @@ def _check_keep(keep, generations):
 
 def simulate(world, family, n, generations, scheme=None, filter=None, replicates=1,
              seed=None, record_every=1, data_metrics=None, progress=False,
-             method="auto", metrics=None, keep=None):
+             method="auto", metrics=None, keep=None, stop=None):
     """Run the generational recursion for many independent replicates at once.
 
     Generation 0 fits ``family`` to ``n`` real samples from ``world``. Each
@@ -276,6 +282,20 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
         with :meth:`Run.model`). Default: the models of every recorded
         generation. ``keep=[]`` stores none (metrics only), so memory does not
         grow with the generations even for 10^5 categories.
+    stop : callable, optional
+        ``stop(model) -> bool array (R_active,)``, evaluated on the fitted
+        batch of the replicates still running after every generation (0
+        included), e.g. ``lambda m: m.surviving == 1`` (one category left) or
+        ``lambda m: m.var < 1e-12``. A replicate that meets it stops: it is
+        no longer simulated (no draws, no fits: it costs nothing afterwards),
+        its model and recorded values stay those of the generation it stopped,
+        and ``Run.stopped_at`` records that generation. The run ends as soon
+        as every replicate has stopped (``Run.generations`` then ends there),
+        so ``generations`` is an upper bound: run until collapse with a large
+        one. Stored models of stopped and running replicates are merged per
+        generation, which needs models of one shape across replicates (with a
+        family whose model grows with the data, e.g. a KDE under
+        :class:`Accumulate`, pass ``keep=[]`` and record ``metrics``).
 
     Returns
     -------
@@ -327,6 +347,9 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
             raise TypeError(f"data_metrics[{key!r}] must be callable")
     model_metrics = _check_metrics(metrics)
     keep = _check_keep(keep, generations)
+    if stop is not None and not callable(stop):
+        raise TypeError(f"stop must be None or a function of a batched model returning booleans, "
+                        f"got {type(stop).__name__}")
     family = family.prepare(world) if hasattr(family, "prepare") else family
     min_samples = getattr(family, "min_samples", 1)
     if n < min_samples:
@@ -346,34 +369,74 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
     rng = np.random.default_rng(seed)
     if use_exact:
         engine = make_engine(world, family, scheme, n, replicates, rng)
-        first, step = (lambda: (engine.first(), None)), (lambda t: (engine.step(t), None))
+        first, step, take = (lambda: (engine.first(), None)), (lambda t: (engine.step(t), None)), engine.take
     else:
-        first, step = _points_engine(world, family, scheme, filter, n, replicates, rng, batch)
+        first, step, take = _points_engine(world, family, scheme, filter, n, replicates, rng, batch)
 
     models, model_gens, recorded_gens = [], [], []
     recorded = {key: [] for key in data_metrics}
     measured = {key: [] for key in model_metrics}
+    # With stop=: `active` holds the replicates still running (positions in the full batch);
+    # values of stopped replicates stay frozen in `last_*` and `frozen`.
+    active = np.arange(replicates)
+    stopped_at = np.full(replicates, -1, dtype=int) if stop is not None else None
+    last_data = {key: np.zeros(replicates) for key in data_metrics}
+    last_model = {key: np.zeros(replicates) for key in model_metrics}
+    frozen = {}
 
-    def record(t, model, data):
-        is_recorded = t % record_every == 0 or t == generations
+    def full_model(model):
+        if active.size == replicates:
+            return model
+        return _merge_rows(frozen["model"], model, active)
+
+    def record(t, model, data, last):
+        is_recorded = t % record_every == 0 or t == generations or last
         if is_recorded:
             recorded_gens.append(t)
             for key, fn in data_metrics.items():
-                recorded[key].append(np.broadcast_to(np.asarray(fn(data), dtype=float), (replicates,)))
+                last_data[key][active] = np.broadcast_to(np.asarray(fn(data), dtype=float), (active.size,))
+                recorded[key].append(last_data[key].copy())
             for key, fn in model_metrics.items():
-                measured[key].append(np.broadcast_to(np.asarray(fn(model), dtype=float), (replicates,)).copy())
+                last_model[key][active] = np.broadcast_to(np.asarray(fn(model), dtype=float), (active.size,))
+                measured[key].append(last_model[key].copy())
         if (keep is None and is_recorded) or (keep is not None and t in keep):
-            models.append(model)
+            models.append(full_model(model))
             model_gens.append(t)
 
-    record(0, *first())
+    def check_stop(t, model):
+        """Stop the replicates whose model meets `stop`; return the positions still running."""
+        flags = np.asarray(stop(model))
+        if flags.shape != (active.size,) or flags.dtype.kind not in "bui":
+            raise ValueError(f"stop(model) must return one boolean per running replicate, shape ({active.size},), "
+                             f"got {flags.dtype} array of shape {flags.shape}")
+        flags = flags.astype(bool)
+        if flags.any():
+            stopped_at[active[flags]] = t
+            done = _take_rows(model, np.flatnonzero(flags))
+            frozen.setdefault("model", model)  # the full batch: nothing had stopped before
+            frozen["model"] = _merge_rows(frozen["model"], done, active[flags])
+        return np.flatnonzero(~flags)
+
+    def advance(t, model, data):
+        nonlocal active
+        still = check_stop(t, model) if stop is not None else None
+        last = still is not None and still.size == 0
+        record(t, model, data, last)
+        if still is not None and 0 < still.size < active.size:
+            take(still)
+            active = active[still]
+        return last
+
+    finished = advance(0, *first())
     steps = range(1, generations + 1)
     if progress:
         from tqdm.auto import tqdm
 
         steps = tqdm(steps, desc="generations", total=generations)
     for t in steps:
-        record(t, *step(t))
+        if finished:
+            break
+        finished = advance(t, *step(t))
     if progress:
         steps.close()
     return Run(
@@ -385,22 +448,61 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
         method="exact" if use_exact else "points",
         metrics={key: np.stack(v) for key, v in measured.items()},
         model_generations=np.asarray(model_gens, dtype=int),
+        stopped_at=stopped_at,
     )
 
 
+def _take_rows(model, idx):
+    """Replicates ``idx`` of a batched model, as a batch (``stop=`` needs ``_take``)."""
+    take = getattr(model, "_take", None)
+    out = take(np.asarray(idx)) if callable(take) else None
+    if out is None or getattr(out, "batch_shape", None) != (len(idx),):
+        raise TypeError(f"stop= needs models that can be subset by replicate (a _take method taking an index "
+                        f"array); {type(model).__name__} cannot")
+    return out
+
+
+def _merge_rows(base, part, rows):
+    """A copy of the batched model ``base`` whose replicates ``rows`` come from the batch ``part``."""
+    if base is part:
+        return base
+    merge = getattr(base, "_merge_rows", None)
+    if callable(merge):
+        return merge(part, rows)
+    if type(part) is not type(base):
+        raise TypeError(f"stop= cannot merge a {type(part).__name__} into a {type(base).__name__}")
+    out = copy.copy(base)
+    size = base.batch_shape[0]
+    for name, value in vars(base).items():
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == size:
+            other = np.asarray(getattr(part, name))
+            if other.shape[1:] != value.shape[1:]:
+                raise TypeError(f"stop= cannot merge models whose {name!r} differs in shape across replicates "
+                                f"({value.shape[1:]} vs {other.shape[1:]}); pass keep=[] and record metrics")
+            merged = value.copy()
+            merged[rows] = other
+            setattr(out, name, merged)
+        elif isinstance(value, list) and len(value) == size:
+            merged = list(value)
+            for i, r in enumerate(rows):
+                merged[r] = getattr(part, name)[i]
+            setattr(out, name, merged)
+    return out
+
+
 def _points_engine(world, family, scheme, filter, n, replicates, rng, batch):
-    """``first() -> (model, data)`` and ``step(t) -> (model, data)`` drawing every point."""
+    """``first()``, ``step(t)`` (each ``-> (model, data)``) and ``take(idx)``, drawing every point."""
     fit = family._fit if isinstance(family, Family) else _external_fit(family)
+    state = {"rng": rng}
+    current = {"world": world, "replicates": replicates}
 
     def real(k):
         if batch:
-            return world.sample(k, rng)
-        points = world.sample(replicates * k, rng)
+            return current["world"].sample(k, rng)
+        r = current["replicates"]
+        points = world.sample(r * k, rng)
         # One-dimensional worlds give (R, k); a world of d-dimensional points gives (R, k, d).
-        return points.reshape((replicates, k) + points.shape[1:])
-
-    state = {"rng": rng}
-    current = {}
+        return points.reshape((r, k) + points.shape[1:])
 
     def first():
         data = scheme.initial(real(n), state)
@@ -411,13 +513,23 @@ def _points_engine(world, family, scheme, filter, n, replicates, rng, batch):
         previous = current["model"]
 
         def synthetic(k):
-            return filter.draw(previous, k, rng, world)
+            return filter.draw(previous, k, rng, current["world"])
 
         data = scheme.next_data(t, n, synthetic, real, state)
         current["model"] = fit(data)
         return current["model"], data
 
-    return first, step
+    def take(idx):
+        r = current["replicates"]
+        current["model"] = _take_rows(current["model"], idx)
+        if batch:
+            current["world"] = _take_rows(current["world"], idx)
+        take_state = getattr(scheme, "take", None)
+        if callable(take_state):
+            take_state(state, idx, r)
+        current["replicates"] = len(idx)
+
+    return first, step, take
 
 
 def _external_fit(family):

@@ -21,10 +21,12 @@ from .empirical import Empirical, EmpiricalFit
 from .kde import KDEFit, bandwidth
 from .labelled import LabelledMixtureFit
 from .mixture import GaussianMixtureFit
+from .multivariate import MultivariateNormal, MultivariateNormalFit, MultivariateNormalMixture
 from .sklearn_family import SklearnFamily, SklearnModel
 
 __all__ = [
     "GaussianMixtureFit",
+    "MultivariateNormal", "MultivariateNormalFit", "MultivariateNormalMixture",
     "KDEFit", "bandwidth",
     "Empirical", "EmpiricalFit",
     "LabelledMixtureFit",
