@@ -82,3 +82,10 @@ __all__ = [
     "findings",
     "explore",
 ]
+
+# Part IV, the results the field cites (chapters 14-18): models and studies.
+from .models import LinearModel, LinearRegressionWorld, OLSFit, RidgeFit  # noqa: E402
+from .studies import RegressionRun, regression_recursion  # noqa: E402
+
+__all__ += ["LinearModel", "LinearRegressionWorld", "OLSFit", "RidgeFit",
+            "RegressionRun", "regression_recursion"]

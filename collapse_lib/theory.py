@@ -42,6 +42,9 @@ __all__ = [
     "anchored_normal_moments", "anchored_normal_fixed_point",
     # Zipf tail cut (chapter 5)
     "zipf_probs", "zipf_cut_rank", "zipf_tail_mass", "expected_unseen_mass",
+    # regression (chapter 14)
+    "ols_one_fit_error", "regression_replace_error", "marchenko_pastur_stieltjes",
+    "ridge_downstream_error",
 ]
 
 
@@ -679,3 +682,173 @@ def expected_unseen_mass(probs, T):
         raise ValueError("probs must be a 1-D array of probabilities summing to 1")
     T = check_int("T", T, minimum=0)
     return float(np.sum(p * np.asarray(prob_absent(p, T))))
+
+
+# --------------------------------------------------------------------------- regression (chapter 14)
+
+def _regression_dims(d, T, name="T"):
+    d = check_int("d", d, minimum=1)
+    T = check_int(name, T, minimum=1)
+    if T < d + 2:
+        raise ValueError(f"{name} must be >= d + 2 = {d + 2} (the expected OLS error is finite only then), got {T}")
+    return d, T
+
+
+def ols_one_fit_error(d, T, sigma=1.0):
+    """Expected excess test error of one OLS fit with Gaussian design: ``sigma^2 d / (T - d - 1)``.
+
+    With inputs ``x ~ N(0, Sigma)`` (any positive definite ``Sigma``), ``T`` rows and
+    label noise ``sigma``, the OLS error ``(w - w0)' Sigma (w - w0)`` has expectation
+    ``sigma^2 E tr(Sigma (X'X)^-1) = sigma^2 d / (T - d - 1)`` (the mean of an inverse
+    Wishart matrix), for ``T >= d + 2``.
+
+    Parameters
+    ----------
+    d : int >= 1
+    T : int >= d + 2
+    sigma : float > 0
+
+    Notes
+    -----
+    Introduced in chapter 14, "Regression collapse, in its own setting".
+    """
+    d, T = _regression_dims(d, T)
+    sigma = check_positive("sigma", sigma)
+    return float(sigma**2 * d / (T - d - 1))
+
+
+def regression_replace_error(n, d, T, sigma=1.0, T0=None, sigma0=None):
+    """Dohmatob, Feng and Kempe (2024), unregularised case: ``sigma^2 d/(T-d-1) + n sigma0^2 d/(T0-d-1)``.
+
+    The expected excess test error of an OLS model fitted on ``T`` examples labelled
+    (noise ``sigma``) by the ``n``-th of a chain of OLS data generators, each fitted on
+    ``T0`` fresh Gaussian inputs labelled by its predecessor with noise ``sigma0``
+    (``n = 0``: labelled by the world). Linear in ``n``.
+
+    In the book's chain of fits (:func:`collapse_lib.regression_recursion` with
+    ``T0 = T`` and ``sigma0 = sigma``) the model after ``k`` fits has expected error
+    ``regression_replace_error(k - 1, ...)`` ``= k * ols_one_fit_error(d, T, sigma)``.
+
+    Parameters
+    ----------
+    n : int or array of int >= 0
+        Number of synthetic generations before the final fit.
+    d : int >= 1
+    T : int >= d + 2
+        Examples of the final fit.
+    sigma : float > 0
+        Label noise of the final fit's data.
+    T0 : int >= d + 2, optional
+        Examples per generator (default ``T``).
+    sigma0 : float >= 0, optional
+        Label noise of the generators (default ``sigma``).
+
+    Notes
+    -----
+    Introduced in chapter 14, "Regression collapse, in its own setting".
+    """
+    k, scalar = _fits(n, "n")
+    d, T = _regression_dims(d, T)
+    T0 = T if T0 is None else _regression_dims(d, T0, "T0")[1]
+    sigma = check_positive("sigma", sigma)
+    sigma0 = sigma if sigma0 is None else check_real("sigma0", sigma0)
+    if sigma0 < 0:
+        raise ValueError(f"sigma0 must be >= 0, got {sigma0}")
+    return _out(sigma**2 * d / (T - d - 1) + k * sigma0**2 * d / (T0 - d - 1), scalar)
+
+
+def marchenko_pastur_stieltjes(lam, ratio):
+    """``m(lam) = E[1/(s + lam)]`` and ``m2(lam) = E[1/(s + lam)^2]`` under the Marchenko-Pastur law.
+
+    ``s`` is an eigenvalue of ``X'X / T`` for a ``T x d`` matrix of independent
+    standard normal entries in the limit ``d, T -> infinity`` with ``d / T -> ratio``
+    (including the atom at 0 of mass ``1 - 1/ratio`` when ``ratio > 1``):
+    ``m = (sqrt(b^2 + 4 ratio lam) - b) / (2 ratio lam)`` with ``b = 1 - ratio + lam``,
+    and ``m2 = -dm/dlam``.
+
+    Parameters
+    ----------
+    lam : float > 0
+    ratio : float > 0
+        ``d / T``.
+
+    Returns
+    -------
+    m, m2 : float
+
+    Notes
+    -----
+    Introduced in chapter 14, "Regression collapse, in its own setting" (the ridge
+    formula of :func:`ridge_downstream_error`).
+    """
+    lam = check_positive("lam", lam)
+    g = check_positive("ratio", ratio)
+    b = 1.0 - g + lam
+    root = np.sqrt(b * b + 4.0 * g * lam)
+    m = (root - b) / (2.0 * g * lam)
+    droot = (b + 2.0 * g) / root
+    dm = ((droot - 1.0) * lam - (root - b)) / (2.0 * g * lam * lam)
+    return float(m), float(-dm)
+
+
+def ridge_downstream_error(n, d, T, lam, sigma=1.0, coef_norm2=1.0, T0=None, sigma0=None):
+    """Excess test error of a ridge model trained after ``n`` generations of OLS data generators.
+
+    The setting of Dohmatob, Feng and Kempe (2024) with isotropic inputs
+    (``Sigma = I``): OLS generators on ``T0`` examples each (label noise ``sigma0``),
+    then a ridge model ``(X'X + T lam I)^-1 X'y`` on ``T`` examples labelled by the
+    ``n``-th generator with noise ``sigma``. The generators' error is exactly
+    ``n sigma0^2 / (T0 - d - 1)`` per coordinate; the ridge terms are their
+    Marchenko-Pastur limits (``d, T -> infinity``, ``d/T`` fixed), in terms of
+    ``m = E[1/(s+lam)]`` and ``m2 = E[1/(s+lam)^2]``:
+
+    - bias ``||w0||^2 lam^2 m2``;
+    - variance ``sigma^2 (d/T) (m - lam m2)``;
+    - synthetic-label term ``n sigma0^2 d/(T0 - d - 1) (1 - 2 lam m + lam^2 m2)``.
+
+    The book's own derivation in the paper's setting; it has the form the paper
+    states, ``E_test(w_pred_0) + n sigma0^2 rho``, with ``rho`` shrinking as ``lam`` grows.
+
+    Parameters
+    ----------
+    n : int or array of int >= 0
+    d : int >= 1
+    T : int >= 1
+        Examples of the ridge fit.
+    lam : float > 0
+        Ridge penalty (per unit of mean squared error).
+    sigma : float > 0
+    coef_norm2 : float >= 0
+        ``||w0||^2``.
+    T0 : int >= d + 2, optional
+        Examples per generator (default ``T``, which then must be ``>= d + 2``).
+    sigma0 : float >= 0, optional
+        Generator label noise (default ``sigma``).
+
+    Returns
+    -------
+    float or ndarray
+
+    Notes
+    -----
+    At finite ``d`` the ridge terms differ from their limits by a relative amount of
+    order ``1/d``; chapter 14 quotes the gap with its standard error.
+    Introduced in chapter 14, "Regression collapse, in its own setting".
+    """
+    k, scalar = _fits(n, "n")
+    d = check_int("d", d, minimum=1)
+    T = check_int("T", T, minimum=1)
+    T0 = _regression_dims(d, T if T0 is None else T0, "T0")[1]
+    sigma = check_positive("sigma", sigma)
+    sigma0 = sigma if sigma0 is None else check_real("sigma0", sigma0)
+    if sigma0 < 0:
+        raise ValueError(f"sigma0 must be >= 0, got {sigma0}")
+    c = check_real("coef_norm2", coef_norm2)
+    if c < 0:
+        raise ValueError(f"coef_norm2 must be >= 0, got {c}")
+    g = d / T
+    m, m2 = marchenko_pastur_stieltjes(lam, g)
+    bias = c * lam**2 * m2
+    variance = sigma**2 * g * (m - lam * m2)
+    shrink = 1.0 - 2.0 * lam * m + lam**2 * m2
+    return _out(bias + variance + k * sigma0**2 * d / (T0 - d - 1) * shrink, scalar)

@@ -33,3 +33,8 @@ __all__ = [
     "SklearnFamily", "SklearnModel",
     "DigitMixture", "DigitMixtureFit",
 ]
+
+# Part IV: the regression world and least-squares families (chapter 14).
+from .regression import LinearModel, LinearRegressionWorld, OLSFit, RidgeFit  # noqa: E402
+
+__all__ += ["LinearModel", "LinearRegressionWorld", "OLSFit", "RidgeFit"]

@@ -51,3 +51,9 @@ __all__ = [
     "findings",
     "explorer", "explore",
 ]
+
+# Part IV, the results the field cites: regression collapse (14).
+from . import regression  # noqa: E402
+from .regression import RegressionRun, regression_recursion  # noqa: E402
+
+__all__ += ["regression", "RegressionRun", "regression_recursion"]
