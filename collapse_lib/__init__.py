@@ -29,6 +29,7 @@ from .filters import Filter, NoFilter, QualityFilter, Verifier
 from .simulate import Run, simulate
 from .comparison import Comparison, Estimate, compare
 from . import comparison, metrics, notebook, plotting, theory
+from . import course
 
 # The wings: model families, real data, and what the chapters measure.
 from . import models, studies, worlds
@@ -50,6 +51,8 @@ from .studies import (
 # Chapters 5 and 6 reach their studies as cl.words and cl.digits (from collapse_lib import
 # words as W); each also holds its world's (and model's) names.
 from .studies import digit_collapse as digits, vocabulary as words
+# Registers the problem set's and the assignments' checks in cl.course (labels ps-..., a<N>-...).
+from .studies import exercises as _exercises  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -69,6 +72,7 @@ __all__ = [
     "simulate", "Run",
     # measuring and explaining
     "compare", "Comparison", "Estimate", "comparison",
+    "course",
     "metrics", "notebook", "plotting", "source", "source_experiment", "tails", "theory",
     # the wings
     "models", "worlds", "studies",
