@@ -25,7 +25,7 @@ from .distributions import Categorical, Distribution, Normal, NormalMixture
 from .families import CategoricalFit, Family, NormalFit
 from .schemes import (Accumulate, AccumulateSubsample, Anchor, Augment, FixedReal, Replace, Scheme,
                       SyntheticShare)
-from .filters import Filter, NoFilter, QualityFilter, Verifier
+from .filters import ClassifierVerifier, DensityVerifier, Filter, NoFilter, OracleVerifier, QualityFilter, Verifier
 from .simulate import Run, simulate
 from .comparison import Comparison, Estimate, compare
 from . import comparison, metrics, notebook, plotting, theory
@@ -67,7 +67,8 @@ __all__ = [
     "Scheme", "Replace", "Anchor", "Accumulate", "AccumulateSubsample", "FixedReal", "Augment",
     "SyntheticShare",
     # filters
-    "Filter", "NoFilter", "QualityFilter", "Verifier",
+    "Filter", "NoFilter", "QualityFilter", "OracleVerifier", "Verifier", "DensityVerifier",
+    "ClassifierVerifier",
     # the recursion
     "simulate", "Run",
     # measuring and explaining

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_fraction, check_int
-from ..filters import Filter, QualityFilter, Verifier
+from ..filters import Filter, OracleVerifier, QualityFilter
 
 __all__ = ["FilterBlend", "fallible_verifier", "find_crossing", "bootstrap_crossing"]
 
@@ -76,8 +76,8 @@ class FilterBlend(Filter):
 def fallible_verifier(accuracy, keep=0.9, pool=4):
     """A verifier that is right with probability ``accuracy`` and otherwise judges by typicality.
 
-    A share ``accuracy`` of the kept samples is chosen by a perfect
-    :class:`collapse_lib.Verifier` (checked against the world); the rest by a
+    A share ``accuracy`` of the kept samples is chosen by the oracle
+    :class:`collapse_lib.OracleVerifier` (the world's true density); the rest by a
     :class:`collapse_lib.QualityFilter` with ``keep``, the generator's own idea
     of a good sample. This is the failure mode of real judges (a reward model, a
     model grading its own output, a perplexity filter): when they cannot tell,
@@ -99,13 +99,18 @@ def fallible_verifier(accuracy, keep=0.9, pool=4):
 
     Notes
     -----
-    The library's :class:`collapse_lib.Verifier` errs *at random*: at accuracy 0
-    it keeps a random subset, which is no filter at all. This one errs *with a
-    bias*, so a weak one is worse than none. Introduced in chapter 8,
-    "Filtering, measured".
+    :class:`collapse_lib.OracleVerifier` at a lower accuracy errs *at random*: at
+    accuracy 0 it keeps a random subset, which is no filter at all. This one errs
+    *with a bias*, so a weak one is worse than none. Where it turns from harmful to
+    protective is set by the fallback: ``QualityFilter(0.9)`` removes a rare mode
+    of the book's running world in one generation, so every fallback decision
+    removes tail samples outright. Its right decisions are the oracle's, which no
+    pipeline has: for verifiers learned from data see
+    :class:`collapse_lib.DensityVerifier` and :class:`collapse_lib.ClassifierVerifier`.
+    Introduced in chapter 8, "Filtering, measured".
     """
     accuracy = check_fraction("accuracy", accuracy)
-    return FilterBlend([(Verifier(1.0, pool=pool), accuracy), (QualityFilter(keep), 1.0 - accuracy)])
+    return FilterBlend([(OracleVerifier(1.0, pool=pool), accuracy), (QualityFilter(keep), 1.0 - accuracy)])
 
 
 def find_crossing(x, y, level):
