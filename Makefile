@@ -35,7 +35,7 @@ VENDOR_STAMP := $(VENDOR)/.vendor-$(MATHJAX_VERSION)-$(REQUIREJS_VERSION)-$(HTML
 AXE_VERSION := 4.14.1
 AXE := _testvendor/axe-core/axe.min.js
 
-.PHONY: help venv book test browser-test lab execute vendor clean distclean bench
+.PHONY: help venv book test browser-test lab execute vendor clean distclean bench bench-explorers
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -94,6 +94,10 @@ lab: $(STAMP)
 # Speed and memory of collapse_lib.simulate (figures in README's Performance section).
 bench: $(STAMP)
 	$(BIN)/python bench/bench_simulate.py
+
+# Median update time of each chapter explorer at its defaults (README's Performance section).
+bench-explorers: $(STAMP)
+	$(BIN)/python bench/bench_explorers.py
 
 # Runs every chapter in place and stores its outputs and the prose's {eval} results
 # (tools/execute.py); NB=chapters/05-tokens-and-words.ipynb executes one chapter.

@@ -48,6 +48,9 @@ from .studies import (
     # the live explorer (needs a running kernel; ipywidgets is imported when it is built)
     explore,
 )
+# Live explorers (2-5) on one small base class, Explorer with its Control knobs
+from .studies.explorer import (AnchorExplorer, Control, Explorer, GaussianRefitExplorer, RareModeExplorer,
+                               VocabularyExplorer)
 # Chapters 5 and 6 reach their studies as cl.words and cl.digits (from collapse_lib import
 # words as W); each also holds its world's (and model's) names.
 from .studies import digit_collapse as digits, vocabulary as words
@@ -85,7 +88,8 @@ __all__ = [
     "taxonomy", "Scenario", "classify", "measure",
     "monitor", "Detector", "Check",
     "findings",
-    "explore",
+    "explore", "Explorer", "Control", "AnchorExplorer", "RareModeExplorer", "GaussianRefitExplorer",
+    "VocabularyExplorer",
 ]
 
 # Part IV, the results the field cites (chapters 14-18): models and studies.
