@@ -98,3 +98,13 @@ from .studies import RegressionRun, regression_recursion  # noqa: E402
 
 __all__ += ["LinearModel", "LinearRegressionWorld", "OLSFit", "RidgeFit",
             "RegressionRun", "regression_recursion"]
+
+# Chapter 13: a language model in miniature (real text, an n-gram family, decoding as a filter);
+# its world is cl.worlds.text and its measurements are cl.language.
+from .models import Decoding, NGramFit, NGramModel  # noqa: E402
+from .worlds import text as _text  # noqa: E402,F401  (makes cl.worlds.text available)
+from .worlds.text import python_docs  # noqa: E402
+from .studies import language  # noqa: E402
+from .studies.language import LearnedVerifier, TextExplorer  # noqa: E402
+
+__all__ += ["Decoding", "NGramFit", "NGramModel", "python_docs", "language", "LearnedVerifier", "TextExplorer"]

@@ -38,3 +38,8 @@ __all__ = [
 from .regression import LinearModel, LinearRegressionWorld, OLSFit, RidgeFit  # noqa: E402
 
 __all__ += ["LinearModel", "LinearRegressionWorld", "OLSFit", "RidgeFit"]
+
+# Chapter 13: an n-gram language model of token streams, and decoding settings as a filter.
+from .ngram import Decoding, NGramFit, NGramModel  # noqa: E402
+
+__all__ += ["Decoding", "NGramFit", "NGramModel"]
