@@ -299,8 +299,11 @@ def test_figures_have_alt_text(path):
 
 @chapter
 def test_live_widgets_are_marked(path):
-    """A live explorer is a cell tagged 'live': run by tools/execute.py, stored without output,
-    not compared by nbval, removed from the static site, and introduced as needing a kernel."""
+    """A live explorer is a cell tagged 'live': stored without output, run by nbval without
+    comparing its output, removed from the static site and not executed when the site is built
+    ('skip-execution': a widget made at build time would leave widget state in the page, whose
+    loader then requests modules the offline site does not have), and introduced as needing a
+    kernel."""
     nb = load(path)
     problems = []
     cells = nb["cells"]
@@ -312,7 +315,7 @@ def test_live_widgets_are_marked(path):
             problems.append(f"cell {i}: a widget output in a cell not tagged 'live'")
         if "live" not in tags(cell):
             continue
-        missing = {"nbval-ignore-output", "remove-cell"} - tags(cell)
+        missing = {"nbval-ignore-output", "remove-cell", "skip-execution"} - tags(cell)
         if missing:
             problems.append(f"cell {i}: a live explorer also needs the tags {sorted(missing)}")
         if cell.get("outputs"):
