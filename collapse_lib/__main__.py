@@ -140,6 +140,10 @@ def main(argv=None):
     except (ValueError, TypeError) as exc:  # a library check the parser did not anticipate
         print(f"{parser.prog}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return _ERROR
+    except MemoryError:  # a safety net: the library's element budget should refuse first
+        print(f"{parser.prog}: error: not enough memory for n={args.n}, replicates={args.replicates}",
+              file=sys.stderr)
+        return _ERROR
     print("\n".join(lines))
     return 0
 

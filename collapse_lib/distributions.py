@@ -35,13 +35,15 @@ def _as_points(x, name="x"):
 
 def _normal_sf(x, mean, std):
     """P(X > x) for X ~ N(mean, std^2), exact for std == 0 (a point mass)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # Overflow of z (a far point or a tiny std) is the right limit: ndtr(-inf) = 0, ndtr(inf) = 1.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = (x - mean) / np.where(std > 0, std, 1.0)
     return np.where(std > 0, special.ndtr(-z), (mean > x).astype(float))
 
 
 def _normal_logpdf(x, mean, std):
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # Overflow of z * z (a far point, or a collapsing std near 1e-160) gives the right limit -inf.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         safe = np.where(std > 0, std, 1.0)
         z = (x - mean) / safe
         lp = -0.5 * (z * z + _LOG_2PI) - np.log(safe)
@@ -155,7 +157,11 @@ class Normal(Distribution):
         return obj
 
     def _set(self, mean, std):
-        mean, std = np.broadcast_arrays(mean, std)
+        try:
+            mean, std = np.broadcast_arrays(mean, std)
+        except ValueError:
+            raise ValueError(f"mean and std must have the same shape (one per replicate) or be scalars, "
+                             f"got shapes {np.shape(mean)} and {np.shape(std)}") from None
         if mean.ndim > 1:
             raise ValueError(f"mean and std must be scalars or 1-D (one per replicate), got shape {mean.shape}")
         self._mean = np.array(mean, dtype=float)

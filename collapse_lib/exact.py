@@ -179,7 +179,8 @@ class _NormalStats:
     def _normal_batch(self, mean, std, k):
         z = self.rng.standard_normal(self.r)
         g = self.rng.standard_gamma((k - 1) / 2.0, size=self.r) if k > 1 else np.zeros(self.r)
-        return k, mean + std * z / np.sqrt(k), std * std * (2.0 * g)
+        # float(k): n may exceed int64 on this path (Python ints are exact; numpy's are not)
+        return k, mean + std * z / np.sqrt(float(k)), std * std * (2.0 * g)
 
     def synthetic(self, model, k):
         if k == 0:
@@ -218,7 +219,7 @@ class _NormalStats:
 
     def fit(self, data):
         m, mean, q = data
-        return Normal._from_params(mean, np.sqrt(q / (m - self.ddof)))
+        return Normal._from_params(mean, np.sqrt(q / float(m - self.ddof)))
 
     def take(self, idx):
         self.r = len(idx)

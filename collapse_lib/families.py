@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_finite_array, check_int
+from ._validate import check_budget, check_finite_array, check_int
 from .distributions import Categorical, Normal
 
 __all__ = ["Family", "NormalFit", "CategoricalFit"]
@@ -123,6 +123,10 @@ class CategoricalFit(Family):
             raise ValueError("data must contain category ids >= 0")
         if self.n_categories is not None and np.any(arr >= self.n_categories):
             raise ValueError(f"data must contain category ids in [0, {self.n_categories - 1}]")
+        if arr.dtype != np.int64:  # e.g. uint64 ids: bincount needs a signed type
+            if arr.max() >= 2**63:
+                raise ValueError("data must contain category ids below 2**63")
+            arr = arr.astype(np.int64)
         return arr
 
     def _fit(self, data):
@@ -132,6 +136,7 @@ class CategoricalFit(Family):
         """Count each category per row of ``data`` (shape ``(R, m)``) -> ``(R, K)``."""
         k = self.n_categories if self.n_categories is not None else int(data.max()) + 1
         r = data.shape[0]
+        check_budget("data (rows times the number of categories, max id + 1)", r * k)
         flat = (data + (np.arange(r) * k)[:, None]).ravel()
         return np.bincount(flat, minlength=r * k).reshape(r, k).astype(float)
 

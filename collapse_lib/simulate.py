@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import check_int
-from .distributions import Distribution
+from ._validate import check_budget, check_int
+from .distributions import Distribution, Normal
 from .exact import exact_unsupported_reason, make_engine
 from .families import CategoricalFit, Family
 from .filters import Filter, NoFilter
@@ -322,7 +322,7 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
     """
     world = _check_component("world", world, Distribution, ("sample",))
     family = _check_component("family", family, Family, ("fit",))
-    n = check_int("n", n, minimum=1)
+    n = check_int("n", n, minimum=1, maximum=10**300)  # the exact path handles any n up to here
     generations = check_int("generations", generations, minimum=0)
     replicates = check_int("replicates", replicates, minimum=1)
     record_every = check_int("record_every", record_every, minimum=1)
@@ -366,6 +366,7 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
         raise ValueError(f"method='exact' is not available here: {reason}; use method='auto' or 'points'")
     use_exact = method == "exact" or (method == "auto" and reason is None)
 
+    _check_size(world, family, scheme, n, generations, replicates, use_exact)
     rng = np.random.default_rng(seed)
     if use_exact:
         engine = make_engine(world, family, scheme, n, replicates, rng)
@@ -452,6 +453,22 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
     )
 
 
+def _check_size(world, family, scheme, n, generations, replicates, use_exact):
+    """Refuse, before allocating, a run whose arrays would exceed the element budget."""
+    if use_exact:
+        k = getattr(world, "n_categories", None) or getattr(world, "weights", np.ones(1)).shape[-1]
+        k = max(k, getattr(family, "n_categories", None) or 1)
+        check_budget("replicates (times the number of categories or components)", replicates * k)
+        if n > 2**62 and type(world) is not Normal:
+            raise ValueError(f"n must be <= 2**62 on the exact path for a {type(world).__name__} world "
+                             f"(its category counts are 64-bit integers), got {n}")
+        return
+    pool = n * replicates
+    if type(scheme).__name__ == "Accumulate":  # the pool keeps every generation's data
+        pool *= generations + 1
+    check_budget("n (times replicates, and generations + 1 when data accumulate)", pool)
+
+
 def _take_rows(model, idx):
     """Replicates ``idx`` of a batched model, as a batch (``stop=`` needs ``_take``)."""
     take = getattr(model, "_take", None)
@@ -498,9 +515,9 @@ def _points_engine(world, family, scheme, filter, n, replicates, rng, batch):
 
     def real(k):
         if batch:
-            return current["world"].sample(k, rng)
+            return _finite_world_sample(current["world"].sample(k, rng))
         r = current["replicates"]
-        points = world.sample(r * k, rng)
+        points = _finite_world_sample(world.sample(r * k, rng))
         # One-dimensional worlds give (R, k); a world of d-dimensional points gives (R, k, d).
         return points.reshape((r, k) + points.shape[1:])
 
@@ -530,6 +547,16 @@ def _points_engine(world, family, scheme, filter, n, replicates, rng, batch):
         current["replicates"] = len(idx)
 
     return first, step, take
+
+
+def _finite_world_sample(points):
+    """A user-supplied world must give numbers: NaN or inf would silently make NaN models."""
+    points = np.asarray(points)
+    if points.dtype.kind == "f" and not np.all(np.isfinite(points)):
+        raise ValueError("world.sample returned NaN or inf; the world must give finite samples")
+    if points.dtype.kind not in "biuf":
+        raise TypeError(f"world.sample must return an array of numbers, got dtype {points.dtype}")
+    return points
 
 
 def _external_fit(family):

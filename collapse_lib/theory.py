@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._validate import check_fraction, check_int, check_positive, check_real
+from ._validate import check_budget, check_fraction, check_int, check_positive, check_real
 
 __all__ = [
     # Normal refit (chapter 4)
@@ -45,6 +45,8 @@ __all__ = [
     # regression (chapter 14)
     "ols_one_fit_error", "regression_replace_error", "marchenko_pastur_stieltjes",
     "ridge_downstream_error",
+    # scaling laws under a cut tail (chapter 16)
+    "zipf_training_probs", "memorizer_error", "hutter_error_asymptote", "zipf_mixing_escape",
 ]
 
 
@@ -75,6 +77,55 @@ def _m(M, name="M"):
 
 def _ddof(ddof):
     return check_int("ddof", ddof, minimum=0, maximum=1)
+
+
+# Above this sample size c4 and the log-variance drift use their asymptotic series: the
+# closed forms through gammaln / digamma subtract two numbers of size ~M ln M or ~ln M to
+# get a result of size ~1/M, and lose all precision by M ~ 1e14. Below it they keep
+# their old (bit-identical) evaluation, accurate to ~1e-11 relative or better.
+_SERIES_M = 10**5
+
+# ln Gamma(x + 1/2) - ln Gamma(x) - ln(x)/2 = sum_j _C4_SERIES[j] / x^(2j+1)  (Stirling,
+# coefficients from Bernoulli polynomials; the next term is O(x^-13)).
+_C4_SERIES = (-1 / 8, 1 / 192, -1 / 640, 17 / 14336, -31 / 18432, 691 / 180224)
+# psi(x) - ln x = -1/(2x) - sum_j B_2j / (2j x^2j)
+_PSI_SERIES = (-1 / 12, 1 / 120, -1 / 252, 1 / 240, -1 / 132)
+
+
+def _odd_series(coeffs, x):
+    inv = 1.0 / x
+    inv2 = inv * inv
+    total = 0.0
+    for c in reversed(coeffs):
+        total = total * inv2 + c
+    return total * inv
+
+
+def _even_series(coeffs, x):
+    inv2 = 1.0 / (x * x)
+    total = 0.0
+    for c in reversed(coeffs):
+        total = total * inv2 + c
+    return total * inv2
+
+
+def _times_square(values, scale, scalar):
+    """``values * scale**2`` without overflow warnings (inf where it overflows, 0 stays 0)."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.where(values == 0, 0.0, values * scale * scale)
+    return _out(out, scalar)
+
+
+# Above this a parameter's square may overflow: such calls compute at scale 1 and rescale.
+_BIG = 1e150
+
+
+def _not_huge(name, value):
+    """Refuse |value| > 1e150 where a closed form squares it and cannot rescale."""
+    if abs(value) > _BIG:
+        raise ValueError(f"{name} must be at most {_BIG:g} in size (its square must stay finite), got {value}")
+    return value
 
 
 # --------------------------------------------------------------------------- Normal refit
@@ -133,7 +184,11 @@ def normal_expected_var(fits, M, ddof=0, sigma0=1.0):
     """
     k, scalar = _fits(fits)
     sigma0 = check_positive("sigma0", sigma0)
-    return _out(sigma0**2 * normal_var_factor(M, ddof) ** k, scalar)
+    if sigma0 > _BIG:
+        return _times_square(normal_expected_var(k, M, ddof, 1.0), sigma0, scalar)
+    r = normal_var_factor(M, ddof)
+    with np.errstate(under="ignore"):
+        return _out(sigma0**2 * np.float64(r) ** k, scalar)
 
 
 def normal_log_var_drift(M, ddof=0):
@@ -158,6 +213,11 @@ def normal_log_var_drift(M, ddof=0):
     Introduced in chapter 4, "Recursive Gaussian fitting, the theory checked".
     """
     M, ddof = _m(M), _ddof(ddof)
+    if M >= _SERIES_M:
+        # psi(x) + ln 2 - ln(M - ddof) with 2x = M - 1: the series for psi(x) - ln x plus
+        # ln((M - 1)/(M - ddof)), each term small, so no cancellation.
+        x = (M - 1) / 2
+        return float(-0.5 / x + _even_series(_PSI_SERIES, x) + np.log1p((ddof - 1) / (M - ddof)))
     return float(special.digamma((M - 1) / 2) + np.log(2.0) - np.log(M - ddof))
 
 
@@ -187,13 +247,17 @@ def c4(M):
     """Bias constant of the sample standard deviation: ``E[s] = c4(M) sigma`` (ddof=1).
 
     ``c4(M) = sqrt(2/(M-1)) Gamma(M/2) / Gamma((M-1)/2)``, computed with log-gamma
-    so that it stays finite for large ``M``.
+    so that it stays finite for large ``M``; from ``M = 1e5`` on through the
+    asymptotic (Stirling) series of ``ln c4``, so that it stays below 1 and
+    accurate to rounding for every ``M``.
 
     Notes
     -----
     Introduced in chapter 4, "Recursive Gaussian fitting, the theory checked".
     """
     M = _m(M)
+    if M >= _SERIES_M:
+        return float(np.exp(_odd_series(_C4_SERIES, (M - 1) / 2)))
     return float(np.sqrt(2.0 / (M - 1)) * np.exp(special.gammaln(M / 2) - special.gammaln((M - 1) / 2)))
 
 
@@ -211,7 +275,8 @@ def normal_expected_std(fits, M, ddof=0, sigma0=1.0):
     k, scalar = _fits(fits)
     sigma0 = check_positive("sigma0", sigma0)
     rate = c4(M) * np.sqrt(normal_var_factor(M, ddof))
-    return _out(sigma0 * rate**k, scalar)
+    with np.errstate(under="ignore"):
+        return _out(sigma0 * np.float64(rate) ** k, scalar)
 
 
 def normal_mean_var(fits, M, ddof=0, sigma0=1.0):
@@ -228,11 +293,14 @@ def normal_mean_var(fits, M, ddof=0, sigma0=1.0):
     k, scalar = _fits(fits)
     sigma0 = check_positive("sigma0", sigma0)
     M, ddof = _m(M), _ddof(ddof)
+    if sigma0 > _BIG:
+        return _times_square(normal_mean_var(k, M, ddof, 1.0), sigma0, scalar)
     r = normal_var_factor(M, ddof)
     if ddof == 1:
         total = k.astype(float)
     else:  # geometric sum of r^s, s = 0..k-1, with 1 - r = 1/M
-        total = (1.0 - r ** k) * M
+        with np.errstate(under="ignore"):
+            total = (1.0 - np.float64(r) ** k) * M
     return _out(sigma0**2 * total / M, scalar)
 
 
@@ -254,6 +322,8 @@ def normal_expected_w2sq(fits, M, ddof=0, sigma0=1.0):
     k, scalar = _fits(fits)
     sigma0 = check_positive("sigma0", sigma0)
     M, ddof = _m(M), _ddof(ddof)
+    if sigma0 > _BIG:
+        return _times_square(normal_expected_w2sq(k, M, ddof, 1.0), sigma0, scalar)
     value = (np.asarray(normal_mean_var(k, M, ddof, sigma0))
              + np.asarray(normal_expected_var(k, M, ddof, sigma0))
              - 2 * sigma0 * np.asarray(normal_expected_std(k, M, ddof, sigma0))
@@ -312,7 +382,8 @@ def wright_fisher_heterozygosity(fits, M, h0):
     k, scalar = _fits(fits)
     M = check_int("M", M, minimum=1)
     h0 = check_fraction("h0", h0)
-    return _out(h0 * (1.0 - 1.0 / M) ** k, scalar)
+    with np.errstate(under="ignore"):
+        return _out(h0 * np.float64(1.0 - 1.0 / M) ** k, scalar)
 
 
 def fixation_probability(q):
@@ -401,7 +472,10 @@ def accumulate_normal_mean_error(fits, M, ddof=0, sigma0=1.0):
     k, scalar = _fits(fits)
     sigma0 = check_positive("sigma0", sigma0)
     M, ddof = _m(M), _ddof(ddof)
+    if sigma0 > _BIG:
+        return _times_square(accumulate_normal_mean_error(k, M, ddof, 1.0), sigma0, scalar)
     kmax = int(k.max()) if k.size else 0
+    check_budget("fits", kmax + 1)
     # ev[j] = E[sigma^2] of the model after j fits (ev[0] = world variance)
     err = np.zeros(kmax + 1)
     ev = sigma0**2
@@ -426,6 +500,8 @@ def accumulate_mean_bound(M, sigma0=1.0):
     """
     M = check_int("M", M, minimum=1)
     sigma0 = check_positive("sigma0", sigma0)
+    if sigma0 > _BIG:
+        return _times_square(accumulate_mean_bound(M, 1.0), sigma0, True)
     return float(np.pi**2 / 6 * sigma0**2 / M)
 
 
@@ -556,14 +632,20 @@ def anchored_normal_fixed_point(M, fraction, world_var=1.0, ddof=0):
     M, ddof = _m(M), _ddof(ddof)
     fraction = check_fraction("fraction", fraction)
     v = check_positive("world_var", world_var)
-    step, n1, n2 = _anchor_step(M, fraction, v, ddof)
+    # Both moments are proportional to the world's variance: solve at v = 1 and rescale, so
+    # that the result is exactly linear in v (solving at v directly loses precision from
+    # v ~ 1e8 and fails near 1e16).
+    step, n1, n2 = _anchor_step(M, fraction, 1.0, ddof)
     if n2 == 0:
         raise ValueError(f"fraction must give at least one real sample per fit (fraction * M >= 1), got fraction={fraction}, M={M}")
     # linear map x -> A x + b, x = (es, ed)
     b = np.array(step(0.0, 0.0))
     A = np.column_stack([np.array(step(1.0, 0.0)) - b, np.array(step(0.0, 1.0)) - b])
     x = np.linalg.solve(np.eye(2) - A, b)
-    return float(x[0]), float(x[1])
+    if v == 1.0:
+        return float(x[0]), float(x[1])
+    with np.errstate(over="ignore"):
+        return float(x[0] * v), float(x[1] * v)
 
 
 # --------------------------------------------------------------------------- Zipf
@@ -629,7 +711,10 @@ def zipf_cut_rank(T, beta, K=None):
     T = check_positive("T", T)
     beta = check_positive("beta", beta)
     z = _zipf_norm(beta, K)
-    k = (T / z) ** (1.0 / beta)
+    try:
+        k = (T / z) ** (1.0 / beta)
+    except OverflowError:  # the rank is beyond any float: K caps it, else it is infinite
+        k = np.inf
     return float(min(k, K)) if K is not None else float(k)
 
 
@@ -713,7 +798,7 @@ def ols_one_fit_error(d, T, sigma=1.0):
     Introduced in chapter 14, "Regression collapse, in its own setting".
     """
     d, T = _regression_dims(d, T)
-    sigma = check_positive("sigma", sigma)
+    sigma = _not_huge("sigma", check_positive("sigma", sigma))
     return float(sigma**2 * d / (T - d - 1))
 
 
@@ -750,8 +835,8 @@ def regression_replace_error(n, d, T, sigma=1.0, T0=None, sigma0=None):
     k, scalar = _fits(n, "n")
     d, T = _regression_dims(d, T)
     T0 = T if T0 is None else _regression_dims(d, T0, "T0")[1]
-    sigma = check_positive("sigma", sigma)
-    sigma0 = sigma if sigma0 is None else check_real("sigma0", sigma0)
+    sigma = _not_huge("sigma", check_positive("sigma", sigma))
+    sigma0 = sigma if sigma0 is None else _not_huge("sigma0", check_real("sigma0", sigma0))
     if sigma0 < 0:
         raise ValueError(f"sigma0 must be >= 0, got {sigma0}")
     return _out(sigma**2 * d / (T - d - 1) + k * sigma0**2 * d / (T0 - d - 1), scalar)
@@ -839,11 +924,12 @@ def ridge_downstream_error(n, d, T, lam, sigma=1.0, coef_norm2=1.0, T0=None, sig
     d = check_int("d", d, minimum=1)
     T = check_int("T", T, minimum=1)
     T0 = _regression_dims(d, T if T0 is None else T0, "T0")[1]
-    sigma = check_positive("sigma", sigma)
-    sigma0 = sigma if sigma0 is None else check_real("sigma0", sigma0)
+    sigma = _not_huge("sigma", check_positive("sigma", sigma))
+    sigma0 = sigma if sigma0 is None else _not_huge("sigma0", check_real("sigma0", sigma0))
     if sigma0 < 0:
         raise ValueError(f"sigma0 must be >= 0, got {sigma0}")
-    c = check_real("coef_norm2", coef_norm2)
+    _not_huge("lam", check_real("lam", lam))
+    c = _not_huge("coef_norm2", check_real("coef_norm2", coef_norm2))
     if c < 0:
         raise ValueError(f"coef_norm2 must be >= 0, got {c}")
     g = d / T
@@ -852,3 +938,167 @@ def ridge_downstream_error(n, d, T, lam, sigma=1.0, coef_norm2=1.0, T0=None, sig
     variance = sigma**2 * g * (m - lam * m2)
     shrink = 1.0 - 2.0 * lam * m + lam**2 * m2
     return _out(bias + variance + k * sigma0**2 * d / (T0 - d - 1) * shrink, scalar)
+
+
+# --------------------------------------------------------------------------- scaling laws (chapter 16)
+
+def zipf_training_probs(K, beta, cut=None, real_fraction=1.0):
+    """Per-draw probabilities of a training stream that mixes real Zipf data with a cut-tail copy.
+
+    ``r = real_fraction * p + (1 - real_fraction) * q``, where ``p`` is Zipf(beta) over
+    ranks ``1..K`` and ``q`` is ``p`` restricted to the ranks ``<= cut`` and renormalised
+    (the data of a model whose tail was cut at rank ``cut``). Without a cut, ``r = p``.
+
+    Parameters
+    ----------
+    K : int >= 1
+    beta : float > 0
+    cut : int in [1, K], optional
+    real_fraction : float in [0, 1]
+        Share of real draws (1: all real; 0: all from the cut copy).
+
+    Returns
+    -------
+    ndarray of shape (K,)
+
+    Notes
+    -----
+    Introduced in chapter 16, "A change of scaling laws".
+    """
+    p = zipf_probs(K, beta)
+    pi = check_fraction("real_fraction", real_fraction)
+    if cut is None:
+        return p
+    cut = check_int("cut", cut, minimum=1, maximum=K)
+    q = np.zeros_like(p)
+    q[:cut] = p[:cut] / p[:cut].sum()
+    return pi * p + (1.0 - pi) * q
+
+
+def memorizer_error(T, beta, K, cut=None, real_fraction=1.0, generator_draws=None, poisson=False):
+    """Expected test error of a learner that knows exactly the categories it has seen.
+
+    The learner of Hutter (2021) and Dohmatob et al. (2024, "A tale of tails"): test
+    inputs are Zipf(beta) ranks ``i`` (probabilities ``p_i`` over ``1..K``), each with a
+    fixed answer; the learner answers correctly what appeared in its ``T`` training
+    draws and errs on the rest, so its test error is the real mass of the unseen ranks:
+    ``E = sum_i p_i P(i unseen)``.
+
+    - Training draws with per-draw probabilities ``r`` (:func:`zipf_training_probs`):
+      ``P(i unseen) = (1 - r_i)^T``, or ``exp(-T r_i)`` when the number of draws is
+      Poisson with mean ``T`` (``poisson=True``, the law :func:`collapse_lib.studies.scaling.memorizer_errors`
+      simulates).
+    - ``generator_draws = T0``: the training data come from a *generator* that is the
+      empirical distribution of ``T0`` real draws (a model that reproduces what it saw,
+      with the frequencies it saw). Then, exactly,
+      ``P(i unseen) = (1 - p_i (1 - (1 - 1/T0)^T))^T0`` (fixed ``T``) or
+      ``(1 - p_i (1 - exp(-T/T0)))^T0`` (Poisson ``T``); ``cut`` and ``real_fraction``
+      must then be left at their defaults.
+
+    Parameters
+    ----------
+    T : float or array >= 0
+        Training draws (may be non-integer with ``poisson=True``).
+    beta : float > 0
+    K : int >= 1
+        Number of ranks (a finite world).
+    cut : int, optional
+    real_fraction : float in [0, 1]
+    generator_draws : int >= 1, optional
+    poisson : bool
+
+    Returns
+    -------
+    float or ndarray
+
+    Notes
+    -----
+    The cut-tail error cannot fall below ``zipf_tail_mass(cut, beta, K) * ...``: with
+    ``real_fraction = 0`` it tends to exactly :func:`zipf_tail_mass` ``(cut, beta, K)``.
+    Introduced in chapter 16, "A change of scaling laws".
+    """
+    Ts = np.asarray(T, dtype=float)
+    if not np.all(np.isfinite(Ts)) or np.any(Ts < 0):
+        raise ValueError("T must be finite and >= 0")
+    if not poisson and np.any(Ts != np.round(Ts)):
+        raise ValueError("T must be whole numbers of draws unless poisson=True")
+    K = check_int("K", K, minimum=1)
+    beta = check_positive("beta", beta)
+    p = zipf_probs(K, beta)
+    flat = Ts.reshape(-1)
+    out = np.empty(flat.size)
+    if generator_draws is not None:
+        if cut is not None or real_fraction != 1.0:
+            raise ValueError("generator_draws replaces cut and real_fraction: leave them at None and 1.0")
+        T0 = check_int("generator_draws", generator_draws, minimum=1)
+        for j, t in enumerate(flat):
+            hit = -np.expm1(-t / T0) if poisson else -np.expm1(t * np.log1p(-1.0 / T0)) if T0 > 1 else float(t > 0)
+            out[j] = np.sum(p * np.exp(T0 * np.log1p(-p * hit)))
+    else:
+        r = zipf_training_probs(K, beta, cut, real_fraction)
+        for j, t in enumerate(flat):
+            if poisson:
+                out[j] = np.sum(p * np.exp(-t * r))
+            else:
+                with np.errstate(divide="ignore"):
+                    out[j] = np.sum(p * np.where(r >= 1.0, float(t == 0), np.exp(t * np.log1p(-np.minimum(r, 1.0)))))
+    out = out.reshape(Ts.shape)
+    return float(out) if out.ndim == 0 else out
+
+
+def hutter_error_asymptote(T, beta):
+    """Leading term of the memorizer's error on an infinite Zipf(beta) vocabulary (beta > 1).
+
+    ``sum_i p_i exp(-T p_i) ~ Gamma(1 - 1/beta) / beta * zeta(beta)^(-1/beta) * T^(-(1 - 1/beta))``
+    as ``T -> infinity`` (replace the sum by an integral over ranks). The exponent
+    ``1 - 1/beta`` is Hutter's (2021) scaling law, the clean baseline of Dohmatob et al.
+    (2024, "A tale of tails"); the constant is the book's own derivation.
+
+    Parameters
+    ----------
+    T : float or array > 0
+    beta : float > 1
+
+    Notes
+    -----
+    Introduced in chapter 16, "A change of scaling laws".
+    """
+    beta = check_positive("beta", beta)
+    if beta <= 1:
+        raise ValueError(f"beta must be > 1 (a normalisable infinite Zipf law), got {beta}")
+    Ts = np.asarray(T, dtype=float)
+    if np.any(Ts <= 0) or not np.all(np.isfinite(Ts)):
+        raise ValueError("T must be finite and > 0")
+    c = 1.0 - 1.0 / beta
+    const = special.gamma(c) / beta * special.zeta(beta) ** (-1.0 / beta)
+    out = const * Ts ** (-c)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def zipf_mixing_escape(cut, beta, real_fraction):
+    """Training size at which a real share lets a cut-tail learner leave its plateau.
+
+    The real draws alone reach rank ``cut`` once ``real_fraction * T * p_cut`` is about
+    one, i.e. at ``T ~ cut^beta zeta(beta) / real_fraction`` (infinite vocabulary): before
+    that, almost nothing beyond the cut is seen and the error sits near the tail mass;
+    after it, the error falls like the clean law with ``real_fraction * T`` draws. An
+    order-of-magnitude scale, not an exact crossing point.
+
+    Parameters
+    ----------
+    cut : int >= 1
+    beta : float > 1
+    real_fraction : float in (0, 1]
+
+    Notes
+    -----
+    Introduced in chapter 16, "A change of scaling laws".
+    """
+    cut = check_int("cut", cut, minimum=1)
+    beta = check_positive("beta", beta)
+    if beta <= 1:
+        raise ValueError(f"beta must be > 1, got {beta}")
+    pi = check_fraction("real_fraction", real_fraction)
+    if pi == 0:
+        raise ValueError("real_fraction must be > 0 (with no real draws the plateau never ends)")
+    return float(cut**beta * special.zeta(beta) / pi)

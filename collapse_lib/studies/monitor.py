@@ -24,7 +24,28 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from .._validate import check_finite_array, check_fraction, check_int, check_real, check_rng
+from .._validate import (
+    check_bool_array,
+    check_budget,
+    check_finite_array,
+    check_fraction,
+    check_fraction_array,
+    check_int,
+    check_int_array,
+    check_real,
+    check_rng,
+    check_same_length,
+)
+
+
+def _broadcast(names, *arrays):
+    try:
+        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+    except ValueError:
+        raise ValueError(f"{names} must broadcast together, got shapes "
+                         f"{[np.shape(a) for a in arrays]}") from None
+    check_budget(names, int(np.prod(shape, dtype=object)))
+    return shape
 
 __all__ = [
     "Detector",
@@ -50,7 +71,11 @@ def binomial_lower_pvalue(k, m, p0):
 
     Introduced in chapter 11, "Monitoring collapse".
     """
-    return stats.binom.cdf(np.asarray(k), np.asarray(m), np.asarray(p0, dtype=float))
+    k = check_int_array("k", k)
+    m = check_int_array("m", m, minimum=0)
+    p0 = check_fraction_array("p0", p0)
+    _broadcast("k, m and p0", k, m, p0)
+    return stats.binom.cdf(k, m, p0)
 
 
 def _critical_count(m, p0, level):
@@ -83,7 +108,11 @@ def tail_test_size(m, p0, level, p_true=None):
 
     Introduced in chapter 11, "Monitoring collapse".
     """
-    p_true = p0 if p_true is None else p_true
+    m = check_int_array("m", m, minimum=0)
+    check_budget("m", m.size)
+    p0 = check_fraction("p0", p0)
+    level = check_fraction("level", level)
+    p_true = p0 if p_true is None else check_fraction("p_true", p_true)
     c = _critical_count(m, p0, level)
     return np.where(c >= 0, stats.binom.cdf(np.maximum(c, 0), m, p_true), 0.0)[()]
 
@@ -164,6 +193,10 @@ def ks_statistic(batches, reference_sorted):
 
     Introduced in chapter 11, "Monitoring collapse".
     """
+    batches = check_finite_array("batches", batches, ndim=(1, 2))
+    reference_sorted = check_finite_array("reference_sorted", reference_sorted, ndim=(1,))
+    if np.any(np.diff(reference_sorted) < 0):
+        raise ValueError("reference_sorted must be sorted ascending")
     x = np.sort(np.atleast_2d(batches), axis=-1)
     m = x.shape[-1]
     n_ref = reference_sorted.shape[0]
@@ -184,6 +217,9 @@ def ks_pvalue(d, m, n_ref):
 
     Introduced in chapter 11, "Monitoring collapse".
     """
+    d = check_fraction_array("d", d)
+    m = check_int("m", m, minimum=1)
+    n_ref = check_int("n_ref", n_ref, minimum=1)
     e = np.sqrt(m * n_ref / (m + n_ref))
     return special.kolmogorov((e + 0.12 + 0.11 / e) * np.asarray(d, dtype=float))
 
@@ -345,7 +381,7 @@ def rate_se(alarms):
 
     Introduced in chapter 11, "Monitoring collapse".
     """
-    a = np.asarray(alarms, dtype=bool).ravel()
+    a = check_bool_array("alarms", alarms).ravel()
     if a.size < 1:
         raise ValueError("alarms must contain at least one value")
     rate = float(a.mean())
@@ -422,8 +458,13 @@ def first_alarm(alarms, generations):
 
     Introduced in chapter 11, "Monitoring collapse".
     """
-    alarms = np.asarray(alarms, dtype=bool)
-    gens = np.asarray(generations, dtype=float)
+    alarms = check_bool_array("alarms", alarms, ndim=(2,))
+    gens = check_int_array("generations", generations, minimum=0).astype(float)
+    if gens.ndim != 1:
+        raise ValueError(f"generations must be 1-D (one per row of alarms), got shape {gens.shape}")
+    check_same_length("alarms (rows) and generations", alarms, gens)
+    if alarms.shape[0] == 0:
+        raise ValueError("alarms must have at least one row (generation)")
     hit = alarms.any(axis=0)
     first = gens[np.argmax(alarms, axis=0)]
     return np.where(hit, first, np.inf)

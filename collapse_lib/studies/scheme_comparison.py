@@ -78,7 +78,13 @@ def error_trajectory(run, statistic, truth):
     one-generation error, while under replacement it grows about linearly.
     """
     truth = check_real("truth", truth)
-    sq = (run.trajectory(statistic) - truth) ** 2
+    if not callable(getattr(run, "_values", None)):
+        raise TypeError(f"run must be a Run returned by collapse_lib.simulate, got {type(run).__name__}")
+    # _values gives each row's generation: run.generations for recorded metrics,
+    # run.model_generations for model statistics (they differ under keep= or record_every=).
+    values, generations = run._values(statistic)
+    with np.errstate(over="ignore"):
+        sq = (values - truth) ** 2
     r = sq.shape[1]
     se = sq.std(axis=1, ddof=1) / np.sqrt(r) if r > 1 else np.zeros(sq.shape[0])
-    return {"generation": np.asarray(run.generations), "mse": sq.mean(axis=1), "se": se}
+    return {"generation": np.asarray(generations), "mse": sq.mean(axis=1), "se": se}

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .._validate import check_fraction, check_int, check_real
+from .._validate import check_budget, check_fraction, check_int, check_real
 from ..distributions import NormalMixture
 
 __all__ = [
@@ -214,7 +214,9 @@ def source_experiment(n=5000, generations=8, anchor=None, seed=0, threshold=5.0)
     0.03
     """
     n = check_int("n", n, minimum=1)
+    check_budget("n", n)
     generations = check_int("generations", generations, minimum=1)
+    check_budget("generations", generations)
     anchor = _check_anchor(anchor)
     seed = check_int("seed", seed, minimum=0)
     threshold = check_real("threshold", threshold)
@@ -404,11 +406,27 @@ def anchored_fixed_point(n=5000, anchor=0.10, threshold=5.0, stratified=True):
     else:
         real_tail = float(source_world().tail_mass(threshold))
     data_tail = (m * model_tail + r * real_tail) / n
+    if data_tail > 0:
+        real_share = (r * real_tail / n) / data_tail
+    else:  # both tails underflow (a threshold far out): take their ratio in log space
+        log_model = np.log(m) + special.log_ndtr(-(threshold - e_mu) / std) if m else -np.inf
+        if stratified:
+            (_, mc, sc), (_, mt, st) = SOURCE_WORLD["core"], SOURCE_WORLD["tail"]
+            rc, rt = _split_real(r)
+            parts = [np.log(c) + special.log_ndtr(-(threshold - mu) / sd)
+                     for c, mu, sd in ((rc, mc, sc), (rt, mt, st)) if c > 0]
+            log_real = float(special.logsumexp(parts))
+        else:
+            log_real = np.log(r) + float(special.logsumexp(
+                [np.log(w) + special.log_ndtr(-(threshold - mu) / sd)
+                 for w, mu, sd in zip(*(v.tolist() for v in (source_world().weights, source_world().means,
+                                                             source_world().stds)))]))
+        real_share = float(special.expit(log_real - log_model)) if np.isfinite(log_model) else 1.0
     return {
         "mean": float(e_mu), "var": e_s2, "std": std,
         "var_factor": e_s2 / float(source_world().var),
         "model_tail": model_tail, "real_tail": real_tail, "data_tail": data_tail,
-        "real_share": (r * real_tail / n) / data_tail,
+        "real_share": real_share,
         "n_synthetic": m, "n_real": r,
     }
 
@@ -476,7 +494,9 @@ def implied_model(data_tail, n=5000, anchor=0.10, threshold=5.0):
     dict
         ``model_tail`` (required), ``std`` and ``var_factor`` (required
         variance over the world's), NaN-free: ``std`` is None when no
-        Gaussian with the world's mean can give that tail.
+        Gaussian with the world's mean can give that tail, and ``model_tail``
+        is None as well when no model at all can (the required tail would be
+        below 0 or above 1).
     """
     data_tail = check_fraction("data_tail", data_tail)
     n = check_int("n", n, minimum=1)
@@ -493,7 +513,7 @@ def implied_model(data_tail, n=5000, anchor=0.10, threshold=5.0):
     if 0.0 < model_tail < 0.5 and threshold > mean:
         std = float((threshold - mean) / special.ndtri(1.0 - model_tail))
     return {
-        "model_tail": float(model_tail), "std": std,
+        "model_tail": float(model_tail) if 0.0 <= model_tail <= 1.0 else None, "std": std,
         "var_factor": None if std is None else std**2 / float(world.var),
     }
 
