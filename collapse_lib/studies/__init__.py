@@ -57,3 +57,9 @@ from . import regression  # noqa: E402
 from .regression import RegressionRun, regression_recursion  # noqa: E402
 
 __all__ += ["regression", "RegressionRun", "regression_recursion"]
+
+# Part IV: multivariate Gaussians (15).
+from . import multivariate_collapse  # noqa: E402
+from .multivariate_collapse import CovarianceRun, covariance_collapse  # noqa: E402
+
+__all__ += ["multivariate_collapse", "CovarianceRun", "covariance_collapse"]
