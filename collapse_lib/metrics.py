@@ -12,8 +12,14 @@ so it can be passed to :meth:`Run.trajectory` or ``simulate(metrics=...)``::
 
     run.trajectory(lambda m: cl.metrics.tail_mass(m, 5.0))
 
+Multivariate metrics (:func:`det_ratio`, :func:`trace_ratio`,
+:func:`mean_sq_error`), the closed-form :func:`l2` distance between Gaussian
+mixtures and the held-out negative log-likelihood :func:`heldout_nll`
+(computed in blocks, bounded memory) serve the ``d``-dimensional models.
+
 Introduced in chapter 2, "A simulation you can run"; the categorical metrics
-in chapter 5, "Tokens and words".
+in chapter 5, "Tokens and words"; the multivariate ones in Part IV,
+"Multivariate Gaussians (det and trace)".
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from .distributions import Categorical, Normal, NormalMixture
 __all__ = [
     "Measured", "tail_mass", "mean", "std", "w2", "quantile",
     "kl", "total_variation", "heterozygosity", "surviving", "entropy", "perplexity",
+    "det_ratio", "trace_ratio", "mean_sq_error", "l2", "heldout_nll",
 ]
 
 
@@ -135,6 +142,8 @@ def _moment(obj, name):
     if _is_data(obj):
         data = check_finite_array("data", obj, ndim=(1, 2))
         return Measured(getattr(np, name)(data, axis=-1), True, "data")
+    if not hasattr(obj, name):
+        raise TypeError(f"obj must be a model with an exact {name!r} or an array of data, got {type(obj).__name__}")
     exact = bool(getattr(obj, "exact", True))
     return Measured(getattr(obj, name), exact, "exact" if exact else "monte carlo")
 
@@ -254,6 +263,18 @@ def _out(values):
     return values[()] if values.ndim == 0 else values
 
 
+def _pair(p, q):
+    """Probabilities of ``p`` and ``q`` broadcast together, or a ValueError naming both."""
+    p, q = _probs(p, "p"), _probs(q, "q")
+    if p.shape[-1] != q.shape[-1]:
+        raise ValueError(f"p and q must have the same number of categories K, got {p.shape[-1]} and {q.shape[-1]}")
+    try:
+        return np.broadcast_arrays(p, q)
+    except ValueError:
+        raise ValueError(f"p and q must have the same batch shape (or one unbatched), got shapes "
+                         f"{p.shape} and {q.shape}") from None
+
+
 def kl(p, q):
     """Kullback-Leibler divergence KL(p || q) in nats, e.g. ``kl(world, model)``.
 
@@ -272,7 +293,7 @@ def kl(p, q):
 
     Introduced in chapter 5, "Tokens and words".
     """
-    p, q = np.broadcast_arrays(_probs(p, "p"), _probs(q, "q"))
+    p, q = _pair(p, q)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * (np.log(np.where(p > 0, p, 1.0)) - np.log(q)), 0.0)
     return _out(np.maximum(terms.sum(axis=-1), 0.0))
@@ -283,7 +304,7 @@ def total_variation(p, q):
 
     Introduced in chapter 5, "Tokens and words".
     """
-    p, q = np.broadcast_arrays(_probs(p, "p"), _probs(q, "q"))
+    p, q = _pair(p, q)
     return _out(0.5 * np.abs(p - q).sum(axis=-1))
 
 
@@ -371,3 +392,283 @@ def perplexity(model, heldout, *, smoothing=0.0):
         ce = -lp.mean(axis=-1)
         ce = np.where(np.isnan(ce), np.inf, ce)
         return _out(np.exp(ce))
+
+
+# ---------------------------------------------------------------- multivariate
+
+def _covariance(obj, name):
+    """Covariance matrices ``(..., d, d)`` of a model (``cov``, or ``var`` in one dimension) or an array."""
+    if _is_data(obj):
+        arr = check_finite_array(name, obj, ndim=(2, 3))
+        if arr.shape[-1] != arr.shape[-2]:
+            raise ValueError(f"{name} given as an array must be covariance matrices (..., d, d), got shape {arr.shape}")
+        return arr
+    cov = getattr(obj, "cov", None)
+    if cov is not None:
+        return np.asarray(cov, dtype=float)
+    var = getattr(obj, "var", None)
+    if var is None:
+        raise TypeError(f"{name} must be a model with a covariance (cov, or var in one dimension) or an array, "
+                        f"got {type(obj).__name__}")
+    return np.asarray(var, dtype=float)[..., None, None]
+
+
+def _logdet(obj, name):
+    value = getattr(obj, "logdet", None) if not _is_data(obj) else None
+    if value is not None:
+        return np.asarray(value, dtype=float)
+    sign, logdet = np.linalg.slogdet(_covariance(obj, name))
+    return np.where(sign > 0, logdet, -np.inf)
+
+
+def det_ratio(model, reference):
+    """``det(Sigma_model) / det(Sigma_reference)``: how much generalised variance is left.
+
+    Parameters
+    ----------
+    model : a (batched) model with ``cov`` (or ``var`` in one dimension)
+    reference : the world, the generation-0 batch (``run.models[0]``), or covariance matrices
+
+    Returns
+    -------
+    float or ndarray of shape (R,)
+        Computed from log-determinants (no overflow in 100 dimensions); 0
+        for a singular (collapsed) model. Kazdan et al. (2024) plot this
+        ratio against the world's covariance; for the maximum-likelihood
+        refit its expectation is ``(prod_{i<d} (n - 1 - i) / n^d)^t``
+        (``tests/test_multivariate.py``).
+
+    Introduced in Part IV, "Multivariate Gaussians (det and trace)".
+    """
+    with np.errstate(invalid="ignore"):
+        diff = _logdet(model, "model") - _logdet(reference, "reference")
+    return _out(np.exp(np.where(np.isnan(diff), -np.inf, diff)))
+
+
+def trace_ratio(model, reference):
+    """``trace(Sigma_model) / trace(Sigma_reference)``: how much total variance is left.
+
+    Arguments as :func:`det_ratio`. For the maximum-likelihood refit
+    ``E[trace ratio] = ((n - 1) / n)^t`` against the world.
+
+    Introduced in Part IV, "Multivariate Gaussians (det and trace)".
+    """
+    tm = np.trace(_covariance(model, "model"), axis1=-2, axis2=-1)
+    tr = np.trace(_covariance(reference, "reference"), axis1=-2, axis2=-1)
+    return _out(tm / tr)
+
+
+def mean_sq_error(model, reference):
+    """Squared distance between the model's mean and the reference's, ``|mu_model - mu_ref|^2``.
+
+    ``reference`` is a model or world with ``mean``, or a mean vector.
+    Kazdan et al. (2024) track it against the world's mean. Returns one
+    value per replicate.
+
+    Introduced in Part IV, "Multivariate Gaussians (det and trace)".
+    """
+    mm = np.asarray(model.mean, dtype=float)
+    mr = np.asarray(reference if _is_data(reference) else reference.mean, dtype=float)
+    if mm.ndim == 0 or (getattr(model, "dim", None) is None and not hasattr(model, "cov")):
+        return _out(np.square(mm - mr))
+    return _out(np.sum(np.square(mm - mr), axis=-1))
+
+
+def _gaussian_components(obj, name):
+    """(weights (B, K), means (B, K, d), covs (B, K, d, d), batched) of a Gaussian (mixture)."""
+    if isinstance(obj, Normal):
+        mu, sd = np.asarray(obj.mean, float), np.asarray(obj.std, float)
+        out = (np.ones(mu.shape + (1,)), mu[..., None, None], (sd**2)[..., None, None, None])
+    elif isinstance(obj, NormalMixture):
+        out = (obj.weights, obj.means[..., None], (obj.stds**2)[..., None, None])
+    elif hasattr(obj, "covs") and hasattr(obj, "weights"):
+        out = (np.asarray(obj.weights, float), np.asarray(obj.means, float), np.asarray(obj.covs, float))
+    elif getattr(obj, "kernel", None) == "gaussian" and hasattr(obj, "points"):
+        pts, h = np.asarray(obj.points, float), np.asarray(obj.h, float)
+        m, d = pts.shape[-2:]
+        out = (np.full(pts.shape[:-1], 1.0 / m), pts, (h**2)[:, None, None, None] * np.eye(d))
+    elif hasattr(obj, "cov") and hasattr(obj, "mean"):
+        mu, cov = np.asarray(obj.mean, float), np.asarray(obj.cov, float)
+        out = (np.ones(mu.shape[:-1] + (1,)), mu[..., None, :], cov[..., None, :, :])
+    else:
+        raise TypeError(f"{name} must be a Gaussian or a Gaussian mixture (Normal, NormalMixture, "
+                        f"MultivariateNormal, MultivariateNormalMixture, a Gaussian KDE), got {type(obj).__name__}")
+    w, mu, cov = out
+    batched = w.ndim == 2
+    if not batched:
+        w, mu, cov = w[None], mu[None], cov[None]
+    return w, mu, cov, batched
+
+
+def _overlap(a, b):
+    """sum_ij a_i b_j N(mu_i - mu_j; 0, S_i + S_j) per batch row (the integral of p q)."""
+    wa, ma, ca = a
+    wb, mb, cb = b
+    d = ma.shape[-1]
+    cov = ca[:, :, None] + cb[:, None, :]                                # (B, Ka, Kb, d, d)
+    diff = ma[:, :, None, :] - mb[:, None, :, :]                         # (B, Ka, Kb, d)
+    try:
+        chol = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return np.full(wa.shape[0], np.inf)  # a singular pair: point masses have infinite L2 norm
+    y = np.linalg.solve(chol, diff[..., None])[..., 0]
+    logdet = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+    dens = np.exp(-0.5 * (np.sum(y * y, axis=-1) + logdet + d * np.log(2.0 * np.pi)))
+    return np.einsum("bi,bj,bij->b", wa, wb, dens)
+
+
+def l2(p, q, *, squared=False):
+    """L2 distance between two Gaussian mixtures, in closed form: ``(int (p - q)^2)^(1/2)``.
+
+    Parameters
+    ----------
+    p, q : Gaussian or Gaussian mixture (batched or not)
+        :class:`~collapse_lib.Normal`, :class:`~collapse_lib.NormalMixture`
+        (KDEs of one-dimensional data included),
+        :class:`~collapse_lib.MultivariateNormal`,
+        :class:`~collapse_lib.MultivariateNormalMixture`, or a Gaussian
+        :class:`~collapse_lib.models.kde.KernelDensity`.
+    squared : bool
+        Return ``int (p - q)^2`` itself (the quantity the Nature paper's
+        released notebook computes, ``L2_of_gmms``).
+
+    Returns
+    -------
+    float or ndarray of shape (R,)
+        From ``int N(x; a, A) N(x; b, B) dx = N(a - b; 0, A + B)`` summed over
+        pairs of components: exact, no grid. ``inf`` when a pair of
+        components is singular (a point mass has infinite L2 norm).
+
+    Introduced in Part IV, "Multivariate Gaussians (det and trace)"; checked
+    against numerical integration in ``tests/test_multivariate.py``.
+    """
+    *a, ba = _gaussian_components(p, "p")
+    *b, bb = _gaussian_components(q, "q")
+    if a[1].shape[-1] != b[1].shape[-1]:
+        raise ValueError(f"p and q must have the same dimension, got {a[1].shape[-1]} and {b[1].shape[-1]}")
+    rows = max(a[0].shape[0], b[0].shape[0])
+    if a[0].shape[0] not in (1, rows) or b[0].shape[0] not in (1, rows):
+        raise ValueError(f"p and q must have the same number of replicates (or one be unbatched), "
+                         f"got {a[0].shape[0]} and {b[0].shape[0]}")
+    a = [np.broadcast_to(x, (rows,) + x.shape[1:]) for x in a]
+    b = [np.broadcast_to(x, (rows,) + x.shape[1:]) for x in b]
+    with np.errstate(invalid="ignore"):
+        d2 = _overlap(a, a) + _overlap(b, b) - 2.0 * _overlap(a, b)
+    d2 = np.where(np.isnan(d2), np.inf, np.maximum(d2, 0.0))
+    out = d2 if squared else np.sqrt(d2)
+    return _out(out if (ba or bb) else out[0])
+
+
+#: log densities evaluated at once by heldout_nll (elements of float64: 512 KB, cache-sized)
+HELDOUT_BLOCK = 2**16
+
+
+class _MixtureRows:
+    """Log density of 1-D normal mixtures with every sd > 0 (rows (R, K)) as a quadratic in x.
+
+    ``log w_i N(x; mu_i, s_i^2) = c_i + x (b_i + a_i x)`` about a per-row centre,
+    so scoring a block of points is four passes over a ``(R, c, K)`` array
+    plus the exponential; the constants are computed once.
+    """
+
+    def __init__(self, w, mu, sd):
+        self.centre = mu.mean(axis=1, keepdims=True)
+        mc = mu - self.centre
+        inv = 1.0 / (sd * sd)
+        with np.errstate(divide="ignore"):
+            self.c = (np.log(w) - np.log(sd) - 0.5 * _LOG_2PI_M - 0.5 * mc * mc * inv)[:, None, :]
+        self.a = (-0.5 * inv)[:, None, :]
+        self.b = (mc * inv)[:, None, :]
+
+    def __call__(self, x):
+        xc = (x - self.centre)[..., None]
+        t = xc * self.a
+        t += self.b
+        t *= xc
+        t += self.c
+        with np.errstate(over="ignore", divide="ignore"):
+            total = np.exp(t).sum(axis=-1)
+            out = np.log(total)
+        bad = ~np.isfinite(out)
+        if bad.any():  # far from every component (underflow) or overflow: the max trick on those points
+            tb = t[bad]
+            top = tb.max(axis=-1)
+            finite = np.where(np.isfinite(top), top, 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[bad] = np.where(np.isfinite(top), np.log(np.exp(tb - finite[:, None]).sum(axis=-1)) + finite, top)
+        return out
+
+
+_LOG_2PI_M = np.log(2.0 * np.pi)
+
+
+def heldout_nll(model, heldout, *, block=None):
+    """Mean negative log-likelihood of held-out real data under each replicate's model (nats per point).
+
+    Parameters
+    ----------
+    model : a (batched) model with ``logpdf``
+        Normal, NormalMixture (KDEs included), MultivariateNormal,
+        MultivariateNormalMixture, KernelDensity, or any model with
+        ``logpdf`` taking one row of points per replicate.
+    heldout : array_like
+        Real points the model never saw: ``(k,)`` or ``(R, k)`` for
+        one-dimensional models, ``(k, d)`` or ``(R, k, d)`` for
+        ``d``-dimensional ones (a 2-D array is one shared set of ``d``-dimensional
+        points when the model has a ``dim``). A shared set is scored by every
+        replicate.
+    block : int, optional
+        Log densities evaluated at once (default :data:`HELDOUT_BLOCK`): the
+        held-out points go through in chunks of ``block // (R * K)`` points
+        (``K`` components), so memory stays bounded however large ``k`` is.
+
+    Returns
+    -------
+    float or ndarray of shape (R,)
+        ``-(1/k) sum_j log p(x_j)``; ``inf`` when a held-out point has zero
+        density (e.g. outside every top-hat ball, or off a collapsed model).
+        Kazdan et al. (2024) track this on 500 held-out points per generation
+        of their KDE experiments.
+
+    Introduced in Part IV, "Collapse or thrive".
+    """
+    if not callable(getattr(model, "logpdf", None)):
+        raise TypeError(f"model must have a logpdf method, {type(model).__name__} has none")
+    dim = getattr(model, "dim", None)
+    flat = dim is None or getattr(model, "flat", False)
+    if flat:
+        x = check_finite_array("heldout", heldout, ndim=(1, 2))
+    else:
+        x = check_finite_array("heldout", heldout, ndim=(2, 3))
+        if x.shape[-1] != dim:
+            raise ValueError(f"heldout must hold points of dimension d={dim} on its last axis, got shape {x.shape}")
+    batch = getattr(model, "batch_shape", ())
+    r = batch[0] if batch else 1
+    shared = x.ndim == (1 if flat else 2)
+    if not shared and x.shape[0] != r:
+        raise ValueError(f"heldout must be one shared set or one row per replicate ({r}), got shape {x.shape}")
+    k = x.shape[-1] if flat else x.shape[-2]
+    if k == 0:
+        raise ValueError("heldout must contain at least 1 point")
+    block = HELDOUT_BLOCK if block is None else check_int("block", block, minimum=1)
+    components = getattr(model, "n_components", None) or getattr(model, "n_points", None) or 1
+    step = max(1, block // max(1, r * components))
+    fast = isinstance(model, NormalMixture) and batch and np.all(model.stds > 0)
+    if fast:
+        rows_logpdf = _MixtureRows(model.weights, model.means, model.stds)
+    total = np.zeros(r)
+    for start in range(0, k, step):
+        stop = min(start + step, k)
+        chunk = x[..., start:stop] if flat else x[..., start:stop, :]
+        if fast:
+            lp = rows_logpdf(chunk if shared else chunk)
+        else:
+            if batch and shared:
+                chunk = np.broadcast_to(chunk, (r,) + chunk.shape)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lp = np.asarray(model.logpdf(chunk), dtype=float)
+            lp = np.where(np.isnan(lp), -np.inf, lp)
+        total += lp.reshape(r, -1).sum(axis=-1)
+    with np.errstate(invalid="ignore"):
+        out = -total / k
+    return _out(np.where(np.isnan(out), np.inf, out) if batch else out[0])

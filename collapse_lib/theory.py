@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._validate import check_budget, check_fraction, check_int, check_positive, check_real
+from ._validate import _numeric_array, check_budget, check_fraction, check_int, check_positive, check_real
 
 __all__ = [
     # Normal refit (chapter 4)
@@ -418,7 +418,7 @@ def _prob(name, p):
     if isinstance(p, bool):
         raise TypeError(f"{name} must be a probability in [0, 1], got bool")
     try:
-        arr = np.asarray(p, dtype=float)
+        arr = np.asarray(_numeric_array(name, p), dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a probability in [0, 1], got {p!r}") from None
     if not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
@@ -668,7 +668,7 @@ def zipf_probs(K, beta):
     -----
     Introduced in chapter 5, "Tokens and words".
     """
-    K = check_int("K", K, minimum=1)
+    K = check_budget("K", check_int("K", K, minimum=1))
     beta = check_positive("beta", beta)
     w = np.arange(1, K + 1, dtype=float) ** -beta
     return w / w.sum()
@@ -679,7 +679,7 @@ def _zipf_norm(beta, K):
         if beta <= 1:
             raise ValueError(f"beta must be > 1 for an infinite vocabulary (K=None), got {beta}")
         return float(special.zeta(beta))
-    K = check_int("K", K, minimum=1)
+    K = check_budget("K", check_int("K", K, minimum=1))
     return float(np.sum(np.arange(1, K + 1, dtype=float) ** -beta))
 
 
@@ -1022,7 +1022,7 @@ def memorizer_error(T, beta, K, cut=None, real_fraction=1.0, generator_draws=Non
         raise ValueError("T must be finite and >= 0")
     if not poisson and np.any(Ts != np.round(Ts)):
         raise ValueError("T must be whole numbers of draws unless poisson=True")
-    K = check_int("K", K, minimum=1)
+    K = check_budget("K", check_int("K", K, minimum=1))
     beta = check_positive("beta", beta)
     p = zipf_probs(K, beta)
     flat = Ts.reshape(-1)

@@ -70,6 +70,8 @@ class Sweep:
 
     def get(self, scheme):
         """Mean and standard error of one scheme across fractions: ``(mean, se)``."""
+        if scheme not in self.schemes:
+            raise ValueError(f"scheme must be one of {list(self.schemes)}, got {scheme!r}")
         i = self.schemes.index(scheme)
         return self.mean[i], self.se[i]
 

@@ -64,7 +64,11 @@ def english_words(k, lang="en"):
     k = check_int("k", k, minimum=2, maximum=100_000)
     if not isinstance(lang, str):
         raise TypeError(f"lang must be a language code string, got {type(lang).__name__}")
-    words, freqs = _top_words(k, lang)
+    try:
+        words, freqs = _top_words(k, lang)
+    except LookupError:
+        raise ValueError(f"lang must be a language code with a wordfreq word list (e.g. 'en', 'fr', 'de'), "
+                         f"got {lang!r}") from None
     if len(words) < k:
         raise ValueError(f"k must be <= {len(words)} for lang={lang!r}, got {k}")
     return words, Categorical(freqs / freqs.sum())
