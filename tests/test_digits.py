@@ -68,7 +68,7 @@ def test_diag_family_and_degenerate_data():
     rng = np.random.default_rng(3)
     # All points identical: a collapsed state; the fit must stay finite.
     data = np.zeros((1, 30, 3))
-    for cov in ("full", "diag"):
+    for cov in ("full", "tied", "diag"):
         model = D.DigitMixtureFit(2, covariance_type=cov).fit(data, rng)
         x = model.sample(100, rng)
         assert np.all(np.isfinite(x))
@@ -87,7 +87,16 @@ def test_family_validation():
     with pytest.raises(ValueError, match="NaN"):
         fam.fit(bad, rng)
     with pytest.raises(ValueError, match="covariance_type"):
-        D.DigitMixtureFit(3, covariance_type="tied")
+        D.DigitMixtureFit(3, covariance_type="spherical")
+    with pytest.raises(ValueError, match="tol"):
+        D.DigitMixtureFit(3, tol=-1.0)
+    with pytest.raises(TypeError, match="warm_start"):
+        D.DigitMixtureFit(3, warm_start="yes")
+    with pytest.raises(TypeError, match="init"):
+        fam.fit(np.zeros((1, 10, 3)), rng, init="previous")
+    other = D.DigitMixtureFit(2).fit(np.random.default_rng(1).normal(size=(1, 10, 3)), rng)
+    with pytest.raises(ValueError, match="init must hold"):
+        fam.fit(np.zeros((1, 10, 3)), rng, init=other)
     with pytest.raises(ValueError, match="reg_covar"):
         D.DigitMixtureFit(3, reg_covar=0)
     with pytest.raises(ValueError, match="n_components"):
@@ -172,3 +181,113 @@ def test_digit_mosaic_places_each_image():
     assert np.all(m[9:17, 9:17] == 0) and np.all(m[8, :] == 0)
     with pytest.raises(ValueError, match="ncols"):
         D.digit_mosaic(imgs, ncols=0)
+
+
+@pytest.mark.parametrize("cov", ["full", "tied", "diag"])
+def test_batched_em_matches_scikit_learn_from_the_same_start(world, cov):
+    # Same data, same starting parameters, same number of EM steps: the batched numpy EM and
+    # scikit-learn's GaussianMixture must agree to rounding (both use the same E and M steps).
+    import warnings
+
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.default_rng(0)
+    x = world.sample(3 * 150, rng).reshape(3, 150, 12)
+    start = D.DigitMixtureFit(4, covariance_type=cov).fit(x, np.random.default_rng(1))
+    for iters in (1, 7):
+        fam = D.DigitMixtureFit(4, covariance_type=cov, max_iter=iters, tol=0.0)
+        mine = fam.fit(x, np.random.default_rng(2), init=start)
+        w0, m0, l0 = fam._from_init(start)
+        for i in range(3):
+            c0 = l0[i] @ np.swapaxes(l0[i], -1, -2)
+            if cov == "diag":
+                prec = 1.0 / np.diagonal(c0, axis1=1, axis2=2)
+            else:
+                prec = np.linalg.inv(c0 if cov == "full" else c0[0])
+                prec = 0.5 * (prec + np.swapaxes(prec, -1, -2))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gm = GaussianMixture(4, covariance_type=cov, weights_init=w0[i], means_init=m0[i],
+                                     precisions_init=prec, max_iter=iters, tol=0.0).fit(x[i])
+            if cov == "full":
+                ref = gm.covariances_
+            elif cov == "tied":
+                ref = np.broadcast_to(gm.covariances_, (4, 12, 12))
+            else:
+                ref = gm.covariances_[..., None] * np.eye(12)
+            np.testing.assert_allclose(mine.weights[i], gm.weights_, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(mine.means[i], gm.means_, rtol=1e-9, atol=1e-9)
+            np.testing.assert_allclose(mine.covariances[i], ref, rtol=1e-9, atol=1e-9)
+
+
+def test_cold_start_recovers_separated_clusters():
+    # Two clusters 20 standard deviations apart: the k-means start and EM find both centres.
+    rng = np.random.default_rng(4)
+    centres = np.array([[0.0, 0.0, 0.0], [20.0, 0.0, 0.0]])
+    lab = rng.integers(0, 2, size=(5, 400))
+    x = centres[lab] + rng.standard_normal((5, 400, 3))
+    for cov in ("full", "tied", "diag"):
+        model = D.DigitMixtureFit(2, covariance_type=cov).fit(x, rng)
+        found = np.sort(model.means[:, :, 0], axis=1)
+        # each centre is a mean of about 200 unit-variance points: SE about 0.07, tolerance 0.5
+        np.testing.assert_allclose(found, np.broadcast_to([0.0, 20.0], found.shape), atol=0.5)
+
+
+def test_tied_refit_shrinks_by_one_minus_k_over_n():
+    # The mechanism chapter 6 checks: a pooled covariance fitted around k estimated means on
+    # n points has expectation (1 - k/n) times the truth when the components are well apart.
+    # 4000 replicates of n = 40 points from two unit-covariance clusters 30 apart in 3-D,
+    # fitted from the true parameters: mean within-variance / 3 = 1 - 2/40, within 4 SE.
+    rng = np.random.default_rng(5)
+    r, n, d = 4000, 40, 3
+    centres = np.zeros((2, d))
+    centres[1, 0] = 30.0
+    lab = np.zeros((r, n), dtype=int)
+    lab[:, n // 2:] = 1                                   # exactly n/2 per cluster
+    x = centres[lab] + rng.standard_normal((r, n, d))
+    truth = D.DigitMixture(np.full((r, 2), 0.5), np.broadcast_to(centres, (r, 2, d)).copy(),
+                           np.broadcast_to(np.eye(d), (r, 2, d, d)).copy())
+    fit = D.DigitMixtureFit(2, covariance_type="tied", reg_covar=1e-9).fit(x, rng, init=truth)
+    ratio = fit.within_variance / d
+    se = ratio.std(ddof=1) / np.sqrt(r)
+    assert abs(ratio.mean() - (1 - 2 / n)) < 4 * se
+    assert truth.within_variance == pytest.approx(np.full(r, 3.0))
+
+
+def test_within_variance_and_components_in_use():
+    rng = np.random.default_rng(6)
+    w = np.array([[0.7, 0.3, 0.0]])
+    means = rng.normal(size=(1, 3, 2))
+    chol = np.stack([np.eye(2), 2 * np.eye(2), 3 * np.eye(2)])[None]
+    m = D.DigitMixture(w, means, chol)
+    assert m.within_variance[0] == pytest.approx(0.7 * 2 + 0.3 * 8)
+    assert m.components_in_use(10)[0] == 2
+    # total variance = within + between (law of total variance)
+    mu = w[0] @ means[0]
+    between = np.sum(w[0] * np.sum((means[0] - mu) ** 2, axis=1))
+    assert m.total_variance[0] == pytest.approx(m.within_variance[0] + between)
+    with pytest.raises(ValueError, match="n"):
+        m.components_in_use(0)
+
+
+def test_heterozygosity_is_unbiased(world):
+    # Subsamples of m = 20 real digits: the corrected estimate averages to the heterozygosity
+    # of the class shares of all real images (tolerance 4 SE over 3000 subsamples).
+    rng = np.random.default_rng(7)
+    idx = rng.integers(0, len(world.codes), size=(3000, 20))
+    run = D.DigitRun(models=[], samples=world.codes[idx][None], world=world, n=20, scheme=None, replicates=3000)
+    h = run.heterozygosity()[0]
+    labels = world.classify(world.codes)
+    truth = 1 - np.sum((np.bincount(labels, minlength=10) / len(labels)) ** 2)
+    assert abs(h.mean() - truth) < 4 * h.std(ddof=1) / np.sqrt(h.size)
+    # the uncorrected plug-in is low by the factor 1 - 1/m
+    plug = 1 - np.sum(run.shares()[0] ** 2, axis=-1)
+    np.testing.assert_allclose(h, plug * 20 / 19)
+
+
+def test_warm_start_runs_and_is_deterministic(world):
+    fam = D.DigitMixtureFit(4, covariance_type="tied", warm_start=True)
+    a = D.simulate_digits(world, fam, n=60, generations=3, replicates=2, seed=3, n_eval=30)
+    b = D.simulate_digits(world, fam, n=60, generations=3, replicates=2, seed=3, n_eval=30)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    assert np.all(np.isfinite(a.models[-1].within_variance))

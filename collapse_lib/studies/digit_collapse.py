@@ -56,6 +56,19 @@ class DigitRun:
         """Share of each digit class among the generated samples: ``(G + 1, R, 10)``."""
         return class_shares(self.world, self.samples)
 
+    def heterozygosity(self):
+        """Class heterozygosity ``1 - sum_c s_c^2`` of each model, unbiased: ``(G + 1, R)``.
+
+        Estimated from the ``n_eval`` classified samples per model: the plug-in
+        ``1 - sum_c s_hat_c^2`` is low by a factor ``1 - 1/n_eval`` on average,
+        which is corrected, so the estimate can be set against the
+        Wright-Fisher expectation of chapter 5.
+        """
+        m = self.samples.shape[2]
+        if m < 2:
+            raise ValueError("heterozygosity needs n_eval >= 2 samples per model")
+        return (1.0 - np.sum(self.shares() ** 2, axis=-1)) * m / (m - 1)
+
     def spread(self):
         """Per-class spread of the generated samples: ``(G + 1, R, 10)`` (see :func:`class_spread`)."""
         return class_spread(self.world, self.samples)
@@ -118,7 +131,8 @@ def simulate_digits(world, family, n, generations, scheme=None, replicates=3, se
             parts.append(model.sample(n_syn, rng))
         if n_real:
             parts.append(real(n_real))
-        model = family.fit(np.concatenate(parts, axis=1), rng)
+        data = np.concatenate(parts, axis=1)
+        model = family.fit(data, rng, init=model) if getattr(family, "warm_start", False) else family.fit(data, rng)
         models.append(model)
         samples.append(model.sample(n_eval, rng))
     return DigitRun(models=models, samples=np.stack(samples), world=world, n=n, scheme=scheme,
