@@ -121,3 +121,100 @@ def test_validation():
         tx.measure("train on own output")
     with pytest.raises(ValueError, match="filter"):
         tx.measure(cl.Scenario("x", "recursive", filter=("sieve", 1)), generations=1, replicates=2)
+
+
+# ------------------------------------------------------------------ rows added for issue 10
+
+def test_synthetic_pool_never_holds_real_data():
+    # Real points are 0; generation t's outputs are t + (a unique fraction), so every point is traceable.
+    R, n = 300, 20
+    scheme = tx.SyntheticPoolSubsample()
+    state = {"rng": np.random.default_rng(0)}
+    real = np.zeros((R, n))
+    assert scheme.initial(real, state) is real
+    frac = (np.arange(n) + 1) / (n + 1)
+
+    def outputs(t):
+        return lambda k: np.broadcast_to(t + frac[:k], (R, k)).copy()
+
+    first = scheme.next_data(1, n, outputs(1), None, state)
+    np.testing.assert_array_equal(first, outputs(1)(n))  # generation 1: the first outputs themselves
+    for t in (2, 3, 4):
+        data = scheme.next_data(t, n, outputs(t), None, state)
+        assert data.shape == (R, n)
+        assert np.all(data >= 1)                      # no real point (0) ever
+        assert np.all(np.floor(data) <= t)            # only outputs made so far
+        assert all(np.unique(row).size == n for row in data)  # drawn without replacement
+    # after generation 4 the pool holds 4n outputs, n of each generation: a uniform subset of n
+    # holds n/4 of each on average; the count from generation 1 over R rows has a hypergeometric
+    # standard error, and the test allows 4 of them.
+    counts = (np.floor(data) == 1).sum(axis=1)
+    pool, k = 4 * n, n
+    sd = np.sqrt(k * (n / pool) * (1 - n / pool) * (pool - k) / (pool - 1))
+    assert abs(counts.mean() - k / 4) < 4 * sd / np.sqrt(R)
+
+
+def test_unanchored_self_improvement_keeps_no_real_data():
+    unanchored, replace_row = tx.SOURCE_TABLE[3], tx.SOURCE_TABLE[2]
+    assert unanchored.workflow == "accumulate" and unanchored.pool_keeps_real is False
+    anchored = tx.VARIANTS[0]
+    assert anchored.workflow == "accumulate" and anchored.pool_keeps_real is True
+    # generation 1 trains on the first n outputs, exactly as the replace loop does (same seed)
+    a = tx.measure(unanchored, generations=1, replicates=20, seed=5, n=100)
+    b = tx.measure(replace_row, generations=1, replicates=20, seed=5, n=100)
+    np.testing.assert_array_equal(a.tail, b.tail)
+    # later the pool differs from replacing, and from a pool that kept the real sample
+    a3 = tx.measure(unanchored, generations=3, replicates=20, seed=5, n=100)
+    b3 = tx.measure(replace_row, generations=3, replicates=20, seed=5, n=100)
+    c3 = tx.measure(anchored, generations=3, replicates=20, seed=5, n=100)
+    assert not np.array_equal(a3.tail, b3.tail) and not np.array_equal(a3.tail, c3.tail)
+
+
+def test_oracle_teacher_is_twice_the_real_data():
+    # The world as teacher: the student's n real points plus n world draws, from one generator.
+    row = tx.VARIANTS[1]
+    assert row.teacher == "world" and row.one_shot
+    R, n, seed = 30, 100, 4
+    m = tx.measure(row, replicates=R, seed=seed, n=n)
+    rng = np.random.default_rng(seed)
+    world = tx.running_world()
+    own = world.sample(R * n, rng).reshape(R, n)
+    more = world.sample(R * n, rng).reshape(R, n)
+    student = tx.expressive_family().fit(np.concatenate([own, more], axis=1))
+    np.testing.assert_allclose(m.tail, student.tail_mass(5.0) / world.tail_mass(5.0), rtol=1e-12)
+
+
+def test_stronger_teacher_phi_row():
+    row = tx.SOURCE_TABLE[0]
+    assert row.teacher == "fitted" and row.teacher_factor >= 10 and row.filter[0] == "density"
+    m = tx.measure(row, replicates=100, seed=3)
+    assert m.level == "low"
+    assert m.tail_score - 4 * m.tail_score_se >= m.thresholds.tail_low   # 4 paired standard errors
+    # the self-teacher form of the same row is still available and runs
+    own = tx.measure(row.with_(teacher="self"), replicates=10, seed=3)
+    assert own.generations == 1
+
+
+def test_filter_specs_and_measurement_extras():
+    from collapse_lib.studies.taxonomy import _make_filter
+    assert isinstance(_make_filter(("oracle", 0.9)), cl.OracleVerifier)
+    assert isinstance(_make_filter(("verifier", 0.9)), cl.OracleVerifier)  # the earlier name
+    dv = _make_filter(("density", 50))
+    assert isinstance(dv, cl.DensityVerifier) and dv.m == 50
+    m = tx.measure(tx.SOURCE_TABLE[2], generations=4, replicates=12, seed=0, n=100, record_every=2)
+    assert m.model is not None and m.model.batch_shape == (12,)
+    np.testing.assert_allclose(m.model.tail_mass(5.0) / tx.running_world().tail_mass(5.0), m.tail)
+    assert m.at(2).model is None
+    assert m.tail_scores.shape == (12,) and np.isclose(m.tail_scores.mean(), m.tail_score)
+    with pytest.raises(ValueError, match="teacher"):
+        cl.Scenario("x", "augment", teacher="oracle")
+    with pytest.raises(TypeError, match="pool_keeps_real"):
+        cl.Scenario("x", "accumulate", pool_keeps_real="no")
+
+
+def test_with_new_knobs_recomputes_the_claim():
+    row = tx.SOURCE_TABLE[4]
+    assert row.claimed == "moderate"
+    assert row.with_(filter=None, knobs=(True, True, False)).claimed == "moderate to high"
+    assert row.with_(filter=None).claimed == "moderate"      # knobs unchanged: claim kept
+    assert row.with_(knobs=(True, True, False), claimed="high").claimed == "high"

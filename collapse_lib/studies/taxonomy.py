@@ -28,7 +28,7 @@ import numpy as np
 from .._validate import check_fraction, check_int, check_real
 from ..distributions import NormalMixture
 from ..filters import Filter, NoFilter
-from ..schemes import Anchor, AccumulateSubsample, Augment, Replace, SyntheticShare
+from ..schemes import Anchor, AccumulateSubsample, Augment, Replace, Scheme, SyntheticShare, _Pool, subset_indices
 from ..simulate import simulate
 
 __all__ = [
@@ -38,7 +38,9 @@ __all__ = [
     "expressive_family",
     "Thresholds",
     "Scenario",
+    "SyntheticPoolSubsample",
     "SOURCE_TABLE",
+    "VARIANTS",
     "Measurement",
     "measure",
     "measure_table",
@@ -246,6 +248,47 @@ class Thresholds:
         return LEVELS[max(LEVELS.index(self.level_tail(tail)), LEVELS.index(self.level_w2(ratio)))]
 
 
+# ----------------------------------------------------------------------------- schemes
+
+class SyntheticPoolSubsample(Scheme):
+    """Self-improvement with no real data kept: a growing pool of the model's own outputs.
+
+    Generation 0 is fitted on the real sample, which is then discarded. Every
+    generation ``t >= 1`` adds ``n`` outputs of the current model to a pool that
+    holds only model outputs (``t * n`` points after ``t`` generations) and trains
+    on ``n`` points drawn uniformly without replacement from it, so the training
+    budget stays ``n`` per generation. It is the accumulate-subsample workflow of
+    Kazdan et al. (2024) with the real sample left out of the pool: no real data
+    enters or stays after generation 0. Generation 1 trains on the first ``n``
+    outputs themselves, as :class:`~collapse_lib.Replace` does.
+
+    Notes
+    -----
+    Beside it, :class:`~collapse_lib.AccumulateSubsample` keeps the generation-0
+    real sample in the pool (its share falls as ``1 / (t + 1)``). The subset is
+    drawn with the run's generator (``state["rng"]``), as there.
+
+    Introduced in chapter 10, "The risk taxonomy, measured".
+    """
+
+    def initial(self, real_data, state):
+        state.pop("_synthetic_pool", None)
+        return real_data
+
+    def next_data(self, t, n, synthetic, real, state):
+        more = synthetic(n)
+        pool = state.get("_synthetic_pool")
+        if pool is None:
+            state["_synthetic_pool"] = _Pool(more)
+            return more
+        points = pool.append(more)
+        rng = state.get("rng")
+        if rng is None:
+            raise ValueError("SyntheticPoolSubsample needs state['rng'] (simulate provides it)")
+        idx = subset_indices(rng, points.shape[0], points.shape[1], n)
+        return np.take_along_axis(points, idx.reshape(idx.shape + (1,) * (points.ndim - 2)), axis=1)
+
+
 # ----------------------------------------------------------------------------- scenarios
 
 def _make_filter(spec):
@@ -257,11 +300,14 @@ def _make_filter(spec):
     kind, value = spec
     from .. import filters as _filters
 
-    if kind == "verifier":
-        return _filters.Verifier(value)
+    if kind in ("oracle", "verifier"):   # "verifier" is the earlier name of the oracle's spec
+        return _filters.OracleVerifier(value)
+    if kind == "density":
+        return _filters.DensityVerifier(value, holdout=0)
     if kind == "quality":
         return _filters.QualityFilter(value)
-    raise ValueError(f"filter must be None, a Filter, ('verifier', accuracy) or ('quality', keep); got {spec!r}")
+    raise ValueError("filter must be None, a Filter, ('oracle', accuracy), ('density', m) or ('quality', keep); "
+                     f"got {spec!r}")
 
 
 @dataclass(frozen=True)
@@ -279,10 +325,16 @@ class Scenario:
           model's output plus a share ``real_fraction`` of fresh real data
           (:class:`~collapse_lib.Anchor`; 0 is the pure self-consuming loop);
         - ``"accumulate"``: every round adds ``n`` outputs of the current model
-          to a pool that started with the real sample, and trains on ``n``
-          points drawn from the pool (:class:`~collapse_lib.AccumulateSubsample`);
-        - ``"augment"``: one round: a model fitted on ``n`` real points generates
-          ``synthetic_ratio * n`` points, added to those same real points;
+          to a pool and trains on ``n`` points drawn from the pool; the pool
+          starts with the real sample (:class:`~collapse_lib.AccumulateSubsample`)
+          or, with ``pool_keeps_real=False``, holds model outputs only
+          (:class:`SyntheticPoolSubsample`: no real data after generation 0);
+        - ``"augment"``: one round: a teacher generates ``synthetic_ratio * n``
+          points, added to ``n`` real points (the student trains on both). The
+          teacher is set by ``teacher``: ``"self"``, the student's own family
+          fitted on those ``n`` real points; ``"fitted"``, a teacher fitted on
+          ``teacher_factor * n`` real points of its own (a stronger teacher);
+          ``"world"``, the world itself (an **oracle** teacher, the ceiling);
         - ``"distill"``: one round: a teacher fitted on ``teacher_factor * n``
           real points generates the synthetic part of the student's ``n``
           points, the rest (``real_fraction``) is fresh real data;
@@ -299,13 +351,18 @@ class Scenario:
     synthetic_ratio : float
         ``"augment"`` only: synthetic points per real point.
     teacher_factor : int
-        ``"distill"`` only: the teacher saw this many times more real data.
+        ``"distill"``, and ``"augment"`` with ``teacher="fitted"``: the teacher
+        saw this many times more real data than the student's ``n``.
     teacher_family : Family, optional
-        ``"distill"`` only: the teacher's own family (default: the student's).
+        ``"distill"`` and ``"augment"``: the teacher's own family (default: the student's).
         A family that cannot represent the tail (``NormalFit()``) makes a
         teacher that is strong on the core and blind to the rare case.
     drift : (float, float)
         ``"drift"`` only: synthetic share at the first and the last round.
+    pool_keeps_real : bool
+        ``"accumulate"`` only: does the pool keep the generation-0 real sample?
+    teacher : {"self", "fitted", "world"}
+        ``"augment"`` only: who generates the synthetic points (see ``workflow``).
     knobs : (bool, bool or None, bool or None)
         The source's recursive / anchored / filtered for this row (for
         :func:`classify`; ``None`` means unknown, "usually" or weak).
@@ -336,6 +393,8 @@ class Scenario:
     teacher_factor: int = 10
     teacher_family: object = None
     drift: tuple = (0.1, 0.9)
+    pool_keeps_real: bool = True
+    teacher: str = "self"
     knobs: tuple = (True, False, False)
     claimed: str | None = None
     note: str = ""
@@ -349,6 +408,10 @@ class Scenario:
         check_int("teacher_factor", self.teacher_factor, minimum=1)
         if check_real("synthetic_ratio", self.synthetic_ratio) < 0:
             raise ValueError(f"synthetic_ratio must be >= 0, got {self.synthetic_ratio}")
+        if not isinstance(self.pool_keeps_real, (bool, np.bool_)):
+            raise TypeError(f"pool_keeps_real must be True or False, got {self.pool_keeps_real!r}")
+        if self.teacher not in ("self", "fitted", "world"):
+            raise ValueError(f"teacher must be one of 'self', 'fitted', 'world'; got {self.teacher!r}")
         if len(self.drift) != 2:
             raise ValueError(f"drift must be (start, stop) synthetic shares, got {self.drift!r}")
         for v in self.drift:
@@ -366,29 +429,51 @@ class Scenario:
         return self.workflow in ("augment", "distill")
 
     def with_(self, **changes):
-        """A copy with some fields changed (e.g. ``row.with_(real_fraction=0.5)``)."""
+        """A copy with some fields changed (e.g. ``row.with_(real_fraction=0.5)``).
+
+        Changing ``knobs`` without giving ``claimed`` recomputes the claim with
+        :func:`classify` (the old claim belonged to the old knobs).
+        """
+        if "knobs" in changes and "claimed" not in changes:
+            changes["claimed"] = None
         return replace(self, **changes)
 
 
 #: The source chapter's table, one scenario per row, in its order.
 SOURCE_TABLE = (
-    Scenario("one-shot augmentation, filtered, mixed with real", "augment", rounds=1,
-             synthetic_ratio=1.0, filter=("verifier", 0.9), knobs=(False, True, True),
-             note="the Phi regime"),
+    Scenario("one-shot augmentation, filtered, mixed with real", "augment",
+             rounds=1, synthetic_ratio=1.0, teacher="fitted", teacher_factor=20, filter=("density", 200),
+             knobs=(False, True, True),
+             note="the Phi regime: a teacher fitted on twenty times the student's real data; its "
+                  "samples kept by a density verifier learned from 200 real points"),
     Scenario("distill once from a stronger teacher, mixed with real", "distill", rounds=1,
              real_fraction=0.5, teacher_factor=10, filter=None, knobs=(False, True, None),
              note="teacher roughly aligned; filtered usually, measured unfiltered"),
     Scenario("train on this model's own output, no real data", "recursive", real_fraction=0.0,
              knobs=(True, False, False), note="the collapse regime"),
     Scenario("iteratively self-improve over many rounds, unfiltered", "accumulate",
-             knobs=(True, False, False),
-             note="each round's outputs join a growing pool; training draws from the pool"),
+             pool_keeps_real=False, knobs=(True, False, False),
+             note="each round's outputs join a growing pool of model outputs; training draws from "
+                  "the pool; no real data after generation 0"),
     Scenario("self-improve with fresh human data and filtering each round", "recursive",
-             real_fraction=0.2, filter=("verifier", 0.9), knobs=(True, True, True),
-             note="anchor and filter hold it"),
+             real_fraction=0.2, filter=("oracle", 0.9), knobs=(True, True, True),
+             note="anchor and filter hold it; the filter is the oracle verifier"),
     Scenario("train on scraped web that is increasingly model-generated", "drift",
              drift=(0.1, 0.9), filter=("quality", 0.95), knobs=(True, None, None),
              claimed="uncontrolled", note="anchoring unknown, filtering weak; provenance matters"),
+)
+
+
+#: Variants measured beside the source's rows (chapter 10): the self-improvement loop whose
+#: pool keeps the first real sample (anchored by original data, Kazdan et al.'s
+#: accumulate-subsample), and the Phi row with the world itself as an oracle teacher.
+VARIANTS = (
+    Scenario("self-improve, pool keeps the first real sample", "accumulate", pool_keeps_real=True,
+             knobs=(True, False, False),
+             note="the original real sample stays in the pool; no fresh real data"),
+    Scenario("one-shot augmentation from an oracle teacher (the world)", "augment", rounds=1,
+             synthetic_ratio=1.0, teacher="world", filter=None, knobs=(False, True, False),
+             note="the synthetic points are world draws: fresh real data under another name"),
 )
 
 
@@ -421,6 +506,9 @@ class Measurement:
     z : float
         Width of the uncertainty behind :attr:`level_range`, in standard
         errors (2: about 95% for each score).
+    model : Distribution or None
+        The final models, a batch of ``R`` (None after :meth:`at`, which
+        scores an earlier round).
 
     Notes
     -----
@@ -438,6 +526,7 @@ class Measurement:
     checkpoints: dict = field(default_factory=dict)
     reference: tuple = ()
     z: float = 2.0
+    model: object = None
 
     @property
     def tail_retained(self):
@@ -464,6 +553,11 @@ class Measurement:
         d = np.minimum(self.tail, 1.0) - np.minimum(self.reference[0], 1.0)
         r = d.size
         return float(d.std(ddof=1) / np.sqrt(r) / self.tail_real) if r > 1 else 0.0
+
+    @property
+    def tail_scores(self):
+        """Per-replicate tail score, ``min(tail, 1)`` over the reference's tail retained (for :func:`~collapse_lib.compare`)."""
+        return np.minimum(self.tail, 1.0) / self.tail_real
 
     @property
     def tail_lost(self):
@@ -539,7 +633,7 @@ class Measurement:
         if generations not in self.checkpoints:
             raise ValueError(f"generations must be a recorded checkpoint, one of {sorted(self.checkpoints)}")
         tail, w2 = self.checkpoints[generations]
-        return replace(self, tail=tail, w2=w2, generations=generations)
+        return replace(self, tail=tail, w2=w2, generations=generations, model=None)
 
     def with_thresholds(self, thresholds):
         """The same scores judged by other thresholds."""
@@ -588,12 +682,28 @@ def _models(scenario, world, family, generations, n, replicates, seed, record_ev
         out = distill_once(world, family, n_real=n_real, n_synthetic=n - n_real, teacher=teacher,
                            teacher_n=teacher_n, replicates=replicates, seed=seed, filter=filt)
         return [(1, out.student)]
+    if wf == "augment" and scenario.teacher != "self":
+        from .distillation import distill_once
+
+        k = int(np.floor(scenario.synthetic_ratio * n + 0.5))
+        if scenario.teacher == "world":
+            teacher, teacher_n = world, None
+        elif scenario.teacher_family is not None:
+            rng = np.random.default_rng([seed, 1])
+            tn = scenario.teacher_factor * n
+            teacher = scenario.teacher_family.fit(world.sample(replicates * tn, rng).reshape(replicates, tn))
+            teacher_n = None
+        else:
+            teacher, teacher_n = None, scenario.teacher_factor * n
+        out = distill_once(world, family, n_real=n, n_synthetic=k, teacher=teacher, teacher_n=teacher_n,
+                           replicates=replicates, seed=seed, filter=filt)
+        return [(1, out.student)]
     if wf == "augment":
         scheme, g = Augment(scenario.synthetic_ratio), 1
     elif wf == "recursive":
         scheme = Anchor(scenario.real_fraction) if scenario.real_fraction > 0 else Replace()
     elif wf == "accumulate":
-        scheme = AccumulateSubsample()
+        scheme = AccumulateSubsample() if scenario.pool_keeps_real else SyntheticPoolSubsample()
     else:  # drift
         scheme = SyntheticShare.linear(scenario.drift[0], scenario.drift[1], g)
     every = g if record_every is None else check_int("record_every", record_every, minimum=1)
@@ -666,14 +776,14 @@ def measure(scenario, world=None, family=None, generations=30, replicates=200, s
         w2 = np.broadcast_to(np.asarray(w2_to_world(model, world), float), (replicates,))
         return np.array(tail), np.array(w2)
 
-    checkpoints = {g: scores(m) for g, m in
-                   _models(scenario, world, family, generations, n, replicates, seed, record_every)}
+    runs = _models(scenario, world, family, generations, n, replicates, seed, record_every)
+    checkpoints = {g: scores(m) for g, m in runs}
     reference = simulate(world, family, n=n, generations=0, replicates=replicates, seed=seed).models[0]
     tail_ref, w2_ref = scores(reference)
     last = max(checkpoints)
     tail, w2 = checkpoints[last]
     return Measurement(scenario, tail, w2, _retained(tail_ref), float(np.median(w2_ref)), thresholds,
-                       last, n, checkpoints, (tail_ref, w2_ref))
+                       last, n, checkpoints, (tail_ref, w2_ref), model=runs[-1][1])
 
 
 def measure_table(scenarios=SOURCE_TABLE, **kwargs):
