@@ -63,3 +63,8 @@ from . import multivariate_collapse  # noqa: E402
 from .multivariate_collapse import CovarianceRun, covariance_collapse  # noqa: E402
 
 __all__ += ["multivariate_collapse", "CovarianceRun", "covariance_collapse"]
+
+# Part IV: a tale of tails (16).
+from . import tale_of_tails  # noqa: E402
+
+__all__ += ["tale_of_tails"]
