@@ -173,10 +173,9 @@ def _draw(cdf, size, rng):
     return np.minimum(idx, cdf.size - 1)
 
 
-def _first_seen(draws, support):
-    """first[i] = index of the first draw of rank i (support if never drawn), for the drawn ranks."""
-    ranks, first = np.unique(draws, return_index=True)
-    return ranks, first
+def _first_seen(draws):
+    """The ranks drawn at least once and the index of each one's first draw."""
+    return np.unique(draws, return_index=True)
 
 
 def simulate_test_error(p, T, q=None, real_fraction=0.0, replicates=10, seed=None):
@@ -223,10 +222,10 @@ def simulate_test_error(p, T, q=None, real_fraction=0.0, replicates=10, seed=Non
         first_r = np.full(support, np.iinfo(np.int64).max)
         first_s = np.full(support, np.iinfo(np.int64).max)
         if n_real:
-            ranks, first = _first_seen(_draw(cdf_p, n_real, rng), support)
+            ranks, first = _first_seen(_draw(cdf_p, n_real, rng))
             first_r[ranks] = first
         if n_syn:
-            ranks, first = _first_seen(_draw(cdf_q, n_syn, rng), support)
+            ranks, first = _first_seen(_draw(cdf_q, n_syn, rng))
             first_s[ranks] = first
         touched = np.flatnonzero((first_r < n_real) | (first_s < n_syn))
         fr, fs, pt = first_r[touched], first_s[touched], p[touched]
