@@ -36,6 +36,7 @@ from . import models, studies, worlds
 from .models import (Empirical, EmpiricalFit, GaussianMixtureFit, KDEFit, LabelledMixtureFit,
                      SklearnFamily, SklearnModel)
 from .models import MultivariateNormal, MultivariateNormalFit, MultivariateNormalMixture
+from .worlds import Blobs, Circles, Moons, SwissRoll
 from .worlds import english_words
 from .studies import (
     # the source's experiment (2), tails (3, 7), taxonomy (10), monitor (11), findings (12)
@@ -66,6 +67,7 @@ __all__ = [
     "Family", "NormalFit", "CategoricalFit", "GaussianMixtureFit", "KDEFit", "EmpiricalFit",
     "LabelledMixtureFit", "SklearnFamily", "SklearnModel",
     "MultivariateNormal", "MultivariateNormalFit", "MultivariateNormalMixture",
+    "Blobs", "Circles", "Moons", "SwissRoll",
     # schemes
     "Scheme", "Replace", "Anchor", "Accumulate", "AccumulateSubsample", "FixedReal", "Augment",
     "SyntheticShare",

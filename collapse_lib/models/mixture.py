@@ -1,9 +1,16 @@
 """Gaussian mixture family: K normal components fitted by EM, batched over replicates.
 
+One-dimensional data ``(R, m)`` give a :class:`~collapse_lib.NormalMixture`;
+``d``-dimensional data ``(R, m, d)`` give a
+:class:`~collapse_lib.MultivariateNormalMixture` (full, diagonal or tied
+covariances). Either way every replicate runs through the same numpy EM at
+once, with no Python loop over replicates.
+
 Introduced in chapter 3, "Why tails go first" (in an exercise: a family that *can*
 represent the tail bump, so that only statistical error remains); used in
 chapters 7, 8 and 9, and as the expressive family of chapter 10's risk taxonomy
-(:func:`collapse_lib.studies.taxonomy.expressive_family`).
+(:func:`collapse_lib.studies.taxonomy.expressive_family`); in ``d`` dimensions
+in Part IV, "Multivariate Gaussians (det and trace)".
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import numpy as np
 from .._validate import check_finite_array, check_int, check_positive
 from ..distributions import NormalMixture
 from ..families import Family
+from .multivariate import MultivariateNormalMixture
 
 __all__ = ["GaussianMixtureFit"]
 
@@ -35,12 +43,16 @@ class GaussianMixtureFit(Family):
     tol : float > 0
         A replicate stops when its mean log-likelihood per point improves by
         less than ``tol`` in one step (all replicates stop by ``n_iter``).
-    init : "quantile" or array_like of shape (K,)
-        ``"quantile"`` (default, deterministic): sort each replicate's data,
-        cut it into ``K`` blocks of equal count and start each component at
-        its block's mean and variance, with equal weights. An array gives the
-        starting means (in data units) for every replicate, with the data's
-        variance and equal weights.
+    init : "quantile", array_like of shape (K,) or (K, d), or a fitted mixture
+        ``"quantile"`` (default, deterministic): sort each replicate's data
+        (in ``d`` dimensions: its projection on the data's first principal
+        axis), cut it into ``K`` blocks of equal count and start each
+        component at its block's mean and (co)variance, with equal weights.
+        An array gives the starting means (in data units) for every
+        replicate, with the data's variance and equal weights. A fitted
+        :class:`~collapse_lib.MultivariateNormalMixture` (batched like the
+        data, or unbatched) starts ``d``-dimensional EM from it (a warm
+        start, as a pipeline that retrains its last model does).
     min_std : float > 0
         Floor on each component's standard deviation, *relative to the
         standard deviation of the data being fitted* (default ``1e-3``). It
@@ -49,6 +61,17 @@ class GaussianMixtureFit(Family):
         recursion's own shrinkage: when the data spread collapses, the floor
         collapses with it, and data that are all equal give a point mass
         (every component has std 0 at that value), without NaN or warnings.
+        In ``d`` dimensions ``(min_std * s)^2`` is added to every covariance
+        diagonal (scikit-learn's ``reg_covar``, made relative), ``s`` being
+        the data's root-mean-square spread per coordinate.
+    covariance_type : {"full", "diag", "tied"}
+        ``d``-dimensional data only: each component's own full covariance
+        (default), its own diagonal one, or one full covariance shared by all
+        components.
+    reg_covar : float > 0, optional
+        ``d``-dimensional data only: an absolute amount added to the
+        covariance diagonals instead of the relative ``min_std`` floor
+        (scikit-learn's semantics, e.g. to compare with its fit).
 
     Notes
     -----
@@ -70,6 +93,12 @@ class GaussianMixtureFit(Family):
     true (the floored M-step is the constrained maximum);
     :meth:`fit_with_history` returns the per-step log-likelihood to check it.
 
+    *d dimensions.* Data of shape ``(R, m, d)`` (a 2-D array is always read
+    as ``R`` one-dimensional samples: pass one ``d``-dimensional sample as
+    ``data[None]``). Components are sorted by the first coordinate of their
+    mean. ``tests/test_multivariate.py`` checks the fit against
+    scikit-learn's ``GaussianMixture`` on the same data.
+
     Introduced in chapter 3, "Why tails go first"; used in chapters 7, 8, 9 and 10.
 
     Examples
@@ -81,22 +110,49 @@ class GaussianMixtureFit(Family):
     [0.0, 8.0]
     """
 
-    def __init__(self, n_components=2, n_iter=200, tol=1e-7, init="quantile", min_std=1e-3):
+    COVARIANCE_TYPES = ("full", "diag", "tied")
+
+    def __init__(self, n_components=2, n_iter=200, tol=1e-7, init="quantile", min_std=1e-3,
+                 covariance_type="full", reg_covar=None):
         self.n_components = check_int("n_components", n_components, minimum=1)
         self.n_iter = check_int("n_iter", n_iter, minimum=1)
         self.tol = check_positive("tol", tol)
         self.min_std = check_positive("min_std", min_std)
+        if not isinstance(covariance_type, str) or covariance_type not in self.COVARIANCE_TYPES:
+            raise ValueError(f"covariance_type must be one of {self.COVARIANCE_TYPES}, got {covariance_type!r}")
+        self.covariance_type = covariance_type
+        self.reg_covar = None if reg_covar is None else check_positive("reg_covar", reg_covar)
         if isinstance(init, str):
             if init != "quantile":
-                raise ValueError(f"init must be 'quantile' or an array of {self.n_components} means, got {init!r}")
+                raise ValueError(f"init must be 'quantile', an array of {self.n_components} means or a fitted "
+                                 f"mixture, got {init!r}")
+            self.init = init
+        elif isinstance(init, MultivariateNormalMixture):
+            if init.n_components != self.n_components:
+                raise ValueError(f"init must have n_components={self.n_components} components, got {init.n_components}")
             self.init = init
         else:
-            arr = check_finite_array("init", init, ndim=(1,))
-            if arr.shape != (self.n_components,):
-                raise ValueError(f"init must have shape ({self.n_components},) (one mean per component), got {arr.shape}")
+            arr = check_finite_array("init", init, ndim=(1, 2))
+            if arr.shape[0] != self.n_components:
+                raise ValueError(f"init must have shape ({self.n_components},) or ({self.n_components}, d) "
+                                 f"(one mean per component), got {arr.shape}")
             self.init = arr
 
+    def _check(self, data):
+        return check_finite_array("data", data, ndim=(1, 2, 3), min_size=self.min_samples)
+
+    def fit(self, data):
+        """Fit to ``(m,)`` or ``(R, m)`` one-dimensional data, or ``(R, m, d)`` points; return the mixture."""
+        data = self._check(data)
+        if data.ndim == 3:
+            if data.shape[1] < 1:
+                raise ValueError(f"data must contain at least 1 point per replicate, got shape {data.shape}")
+            return self._fit(data)
+        return super().fit(data)
+
     def _fit(self, data):
+        if data.ndim == 3:
+            return self._em_nd(data, history=False)[0]
         return self._em(data, history=False)[0]
 
     def fit_with_history(self, data):
@@ -112,11 +168,16 @@ class GaussianMixtureFit(Family):
             last value).
         """
         data = self._check(data)
+        if data.ndim == 3:
+            return self._em_nd(data, history=True)
         return self._em(data if data.ndim == 2 else data[None, :], history=True)
 
     def _init_params(self, z):
         r, m = z.shape
         k = self.n_components
+        if isinstance(self.init, MultivariateNormalMixture) or (not isinstance(self.init, str) and self.init.ndim == 2):
+            raise ValueError("init for one-dimensional data must be 'quantile' or an array of shape "
+                             f"({k},); a fitted d-dimensional mixture or ({k}, d) means need (R, m, d) data")
         if isinstance(self.init, str):
             zs = np.sort(z, axis=1)
             edges = np.linspace(0, m, k + 1).round().astype(int)
@@ -210,4 +271,140 @@ class GaussianMixtureFit(Family):
         return model, np.stack(trace) - np.log(scale)[None, :]
 
     def __repr__(self):
+        if self.covariance_type != "full":
+            return f"GaussianMixtureFit(n_components={self.n_components}, covariance_type={self.covariance_type!r})"
         return f"GaussianMixtureFit(n_components={self.n_components})"
+
+    # ------------------------------------------------------------------ d dimensions
+    def _init_nd(self, z, mu, scale, reg):
+        """Starting weights (K, R), means (K, R, d) and covariances (K, R, d, d), in standardised units."""
+        r, m, d = z.shape
+        k = self.n_components
+        eye = np.eye(d)
+        if isinstance(self.init, MultivariateNormalMixture):
+            init = self.init
+            if init.dim != d:
+                raise ValueError(f"init has points of dimension {init.dim}, the data {d}")
+            if init.batch_shape not in ((), (r,)):
+                raise ValueError(f"init must be unbatched or a batch of {r} mixtures, got batch shape {init.batch_shape}")
+            w = np.broadcast_to(init.weights, (r, k))
+            means = (np.broadcast_to(init.means, (r, k, d)) - mu[:, None, :]) / scale[:, None, None]
+            covs = np.broadcast_to(init.covs, (r, k, d, d)) / (scale**2)[:, None, None, None]
+            w = np.maximum(w, 1e-12)
+            w = w / w.sum(axis=1, keepdims=True)
+            covs = covs + reg[:, None, None, None] * eye
+        elif not isinstance(self.init, str):
+            if self.init.ndim != 2 or self.init.shape[1] != d:
+                raise ValueError(f"init for d-dimensional data must have shape ({k}, {d}), got {self.init.shape}")
+            means = (self.init[None] - mu[:, None, :]) / scale[:, None, None]
+            covs = np.broadcast_to(eye, (r, k, d, d)) + reg[:, None, None, None] * eye
+            w = np.full((r, k), 1.0 / k)
+        else:
+            cov = np.swapaxes(z, 1, 2) @ z / m
+            axis = np.linalg.eigh(cov)[1][..., -1]                       # first principal axis
+            order = np.argsort(np.einsum("rmd,rd->rm", z, axis), axis=1, kind="stable")
+            zs = np.take_along_axis(z, order[..., None], axis=1)
+            edges = np.linspace(0, m, k + 1).round().astype(int)
+            means = np.empty((r, k, d))
+            covs = np.empty((r, k, d, d))
+            for j in range(k):  # loop over components, not replicates
+                lo = min(edges[j], m - 1)
+                block = zs[:, lo:max(edges[j + 1], lo + 1)]
+                means[:, j] = block.mean(axis=1)
+                bc = block - means[:, j, None, :]
+                covs[:, j] = np.swapaxes(bc, 1, 2) @ bc / block.shape[1]
+            # a block without spread (one point, or equal points) starts wide
+            flat = np.trace(covs, axis1=-2, axis2=-1) <= 0
+            covs[flat] = eye
+            covs = covs + reg[:, None, None, None] * eye
+            w = np.full((r, k), 1.0 / k)
+        # start inside the model class, so that EM's first step cannot lower the likelihood
+        if self.covariance_type == "diag":
+            covs = covs * eye
+        elif self.covariance_type == "tied":
+            covs = np.broadcast_to(np.einsum("rk,rkij->rij", w, covs)[:, None], covs.shape)
+        return (np.ascontiguousarray(np.moveaxis(w, 1, 0)), np.ascontiguousarray(np.moveaxis(means, 1, 0)),
+                np.ascontiguousarray(np.moveaxis(covs, 1, 0)))
+
+    def _em_nd(self, data, history):
+        r, m, d = data.shape
+        k = self.n_components
+        mu = data.mean(axis=1)
+        xc = data - mu[:, None, :]
+        sd = np.sqrt(np.mean(xc * xc, axis=(1, 2)))
+        scale = np.where(sd > 0, sd, 1.0)
+        z = xc / scale[:, None, None]
+        if self.reg_covar is None:
+            reg = np.full(r, self.min_std**2)
+        else:
+            reg = self.reg_covar / scale**2
+        w, means, covs = self._init_nd(z, mu, scale, reg)
+        eye = np.eye(d)
+        tiny = 1e-12 * m
+        const = d * _LOG_2PI
+
+        def e_step(zz, ww, mm, cc):
+            chol = np.linalg.cholesky(cc)                                # (K, Ra, d, d)
+            inv = np.linalg.inv(chol)
+            y = (zz[None] - mm[:, :, None, :]) @ np.swapaxes(inv, -1, -2)  # (K, Ra, m, d)
+            lp = np.einsum("krmd,krmd->krm", y, y)
+            logdet = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+            with np.errstate(divide="ignore"):
+                c = np.log(ww) - 0.5 * (const + logdet)
+            lp *= -0.5
+            lp += c[:, :, None]
+            top = lp.max(axis=0)
+            lp -= top
+            np.exp(lp, out=lp)
+            total = lp.sum(axis=0)
+            lp /= total
+            return lp, top + np.log(total)
+
+        resp, ll = e_step(z, w, means, covs)
+        current = ll.mean(axis=1)
+        trace = [current.copy()] if history else None
+        active = np.arange(r)
+        za, rega = z, reg
+        for _ in range(self.n_iter):
+            if active.size == 0:
+                break
+            ma, ca = means[:, active], covs[:, active]
+            nk = resp.sum(axis=2)                                        # (K, Ra)
+            ok = nk > tiny
+            safe = np.where(ok, nk, 1.0)
+            new_m = np.einsum("krm,rmd->krd", resp, za) / safe[..., None]
+            diff = za[None] - new_m[:, :, None, :]                       # (K, Ra, m, d)
+            scatter = np.swapaxes(resp[..., None] * diff, -1, -2) @ diff  # (K, Ra, d, d)
+            if self.covariance_type == "tied":
+                shared = scatter.sum(axis=0) / za.shape[1]
+                new_c = np.broadcast_to(shared, scatter.shape)
+            else:
+                new_c = scatter / safe[..., None, None]
+                if self.covariance_type == "diag":
+                    new_c = new_c * eye
+            new_c = new_c + rega[None, :, None, None] * eye
+            ma = np.where(ok[..., None], new_m, ma)
+            ca = np.where(ok[..., None, None], new_c, ca)
+            wa = np.where(ok, nk, 0.0)
+            wa = wa / wa.sum(axis=0, keepdims=True)
+            w[:, active], means[:, active], covs[:, active] = wa, ma, ca
+            resp, ll = e_step(za, wa, ma, ca)
+            new = ll.mean(axis=1)
+            gain = new - current[active]
+            current[active] = new
+            if history:
+                trace.append(current.copy())
+            still = gain > self.tol
+            if not still.all():
+                active, za, rega = active[still], za[still], rega[still]
+                resp = resp[:, still]
+        w, means, covs = np.moveaxis(w, 0, 1), np.moveaxis(means, 0, 1), np.moveaxis(covs, 0, 1)
+        order = np.argsort(means[..., 0], axis=1, kind="stable")
+        w = np.take_along_axis(w, order, axis=1)
+        means = np.take_along_axis(means, order[..., None], axis=1)
+        covs = np.take_along_axis(covs, order[..., None, None], axis=1)
+        model = MultivariateNormalMixture._from_params(
+            w, mu[:, None, :] + sd[:, None, None] * means, (sd**2)[:, None, None, None] * covs)
+        if not history:
+            return model, None
+        return model, np.stack(trace) - d * np.log(scale)[None, :]

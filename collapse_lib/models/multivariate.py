@@ -25,6 +25,8 @@ from ..families import Family
 __all__ = ["MultivariateNormal", "MultivariateNormalFit", "MultivariateNormalMixture", "psd_factor"]
 
 _LOG_2PI = np.log(2.0 * np.pi)
+#: an eigenvalue below this times d times the largest counts as 0 (64 float64 epsilons)
+_SINGULAR_RTOL = 64 * np.finfo(float).eps
 
 
 def psd_factor(cov):
@@ -183,7 +185,14 @@ class MultivariateNormal(Distribution):
 
     @property
     def logdet(self):
-        """Log-determinant of the covariance (``-inf`` for a singular one), shape ``batch_shape``."""
+        """Log-determinant of the covariance (``-inf`` for a singular one), shape ``batch_shape``.
+
+        From the factor when it is triangular (exact: ``-inf`` for a factor
+        with fewer columns than rows). From the eigenvalues otherwise, where
+        an eigenvalue below ``64 eps d`` times the largest (``eps`` the float
+        precision) counts as 0: covariances fitted on ``d`` or fewer points,
+        or on points of a singular model, are singular up to rounding.
+        """
         f = self._factor
         if f is not None and self._lower:
             d, r = f.shape[-2:]
@@ -192,8 +201,13 @@ class MultivariateNormal(Distribution):
             diag = np.abs(np.diagonal(f, axis1=-2, axis2=-1))
             with np.errstate(divide="ignore"):
                 return self._scalar(2.0 * np.sum(np.log(diag), axis=-1))
-        sign, logdet = np.linalg.slogdet(self.cov)
-        return self._scalar(np.where(sign > 0, logdet, -np.inf))
+        lam = np.linalg.eigvalsh(self.cov)
+        # eigenvalues that rounding cannot tell from 0 (a singular fit: fewer than d + 1 points,
+        # or points drawn from a singular model) make the determinant 0
+        singular = lam[..., 0] <= _SINGULAR_RTOL * self.dim * np.maximum(lam[..., -1], 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logdet = np.sum(np.log(np.maximum(lam, 0.0)), axis=-1)
+        return self._scalar(np.where(singular, -np.inf, logdet))
 
     @property
     def det(self):
