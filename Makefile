@@ -111,3 +111,19 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV) $(VENDOR) _testvendor *.egg-info
+
+# Grade a student's notebook for assignment N (chapters/assignments.md): executes a copy of
+# NB (tools/execute.py, into CHECK_DIR) and runs assignments/checks/test_a<N>.py on the
+# answers it printed with cl.course.submit. Example:
+#   make check-assignment N=1 NB=~/A1-source-stress-test.ipynb
+CHECK_DIR ?= _build/check-assignment
+.PHONY: check-assignment
+check-assignment:
+	@test -n "$(N)" && test -f "$(NB)" || { echo "usage: make check-assignment N=<1-5> NB=<your notebook.ipynb>" >&2; exit 2; }
+	@test -f assignments/checks/test_a$(N).py || { echo "no assignment $(N): see chapters/assignments.md" >&2; exit 2; }
+	@test -x $(BIN)/python || $(MAKE) venv
+	mkdir -p "$(CHECK_DIR)"
+	cp "$(NB)" "$(CHECK_DIR)/A$(N)-submitted.ipynb"
+	$(BIN)/python tools/execute.py "$(CHECK_DIR)/A$(N)-submitted.ipynb"
+	ASSIGNMENT_NB="$(CHECK_DIR)/A$(N)-submitted.ipynb" $(BIN)/python -m pytest assignments/checks/test_a$(N).py \
+	  -q -p no:cacheprovider --rootdir=assignments/checks
