@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -166,3 +167,77 @@ def test_nbval_accepts_noise_and_catches_a_change(tmp_path):
     assert changed.returncode == 1, changed.stdout[-2000:]
     # both the code cell's printed value and the prose's full-precision number are caught
     assert "2 failed" in changed.stdout, changed.stdout[-2000:]
+
+
+# ---------------------------------------------------------------- handouts (tools/handouts.py)
+import handouts  # noqa: E402  (tools/ is on the path, see conftest.py)
+
+_TOC_NOTEBOOKS = handouts.toc_chapters(Path(__file__).resolve().parents[1])
+
+
+def test_handouts_cover_every_toc_notebook():
+    assert len(_TOC_NOTEBOOKS) >= 12
+
+
+@pytest.mark.parametrize("path", _TOC_NOTEBOOKS, ids=lambda p: p.name)
+def test_student_copy_drops_solutions_and_keeps_exercises(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    student = handouts.student_copy(nb)
+    text = lambda c: "".join(c["source"]) if isinstance(c["source"], list) else c["source"]  # noqa: E731
+    md = lambda book: "\n".join(text(c) for c in book["cells"] if c["cell_type"] == "markdown")  # noqa: E731
+    n_code = sum(handouts.is_solution(c) for c in nb["cells"])
+    n_blocks = md(nb).count("{solution}")
+    assert handouts.count_solutions(nb) == n_blocks, "every {solution} block is found whole"
+    assert sum(handouts.is_solution(c) for c in student["cells"]) == 0
+    assert "{solution}" not in md(student)
+    assert md(student).count("{exercise}") == md(nb).count("{exercise}"), "every exercise is kept"
+    if path.name[:2].isdigit():
+        assert n_blocks >= md(nb).count("{exercise}") >= 1, "a chapter's exercises each have a solution"
+    # code cells: all but the solutions' own, plus nothing else lost
+    code = lambda book: [c for c in book["cells"] if c["cell_type"] == "code"]  # noqa: E731
+    assert len(code(student)) == len(code(nb)) - n_code
+    # in a cell that lost a solution block, every stored {eval} result left belongs to an
+    # expression still in its text
+    cut = {c.get("id") for c in nb["cells"] if c["cell_type"] == "markdown" and "{solution}" in text(c)}
+    for c in student["cells"]:
+        if c.get("id") not in cut:
+            continue
+        for s in c.get("metadata", {}).get("user_expressions", []):
+            assert f"{{eval}}`{s['expression']}`" in text(c)
+    nbformat.validate(nbformat.from_dict(student))
+    # the rest of the chapter reads no name that only a solution defines, so the copy runs
+    assert handouts.names_needed_from_solutions(nb) == set()
+
+
+def test_student_copy_detects_a_name_only_a_solution_defines():
+    nb = {"cells": [
+        {"cell_type": "code", "metadata": {"tags": ["solution"]}, "source": "x = 1"},
+        {"cell_type": "code", "metadata": {}, "source": "print(x)"},
+    ]}
+    assert handouts.names_needed_from_solutions(nb) == {"x"}
+    nb["cells"].insert(0, {"cell_type": "code", "metadata": {}, "source": "x = 0"})
+    assert handouts.names_needed_from_solutions(nb) == set()
+
+
+def test_write_handouts(tmp_path):
+    written = handouts.write_handouts(Path(__file__).resolve().parents[1], tmp_path)
+    assert len(written) == 2 * len(_TOC_NOTEBOOKS)
+    for p in written:
+        json.loads(p.read_text(encoding="utf-8"))
+    table = handouts.handouts_table(Path(__file__).resolve().parents[1])
+    assert table.count("../handouts/student/") == len(_TOC_NOTEBOOKS)
+
+
+def test_assignments_overview_lists_every_starter_with_a_full_rubric():
+    root = Path(__file__).resolve().parents[1]
+    starters = handouts.assignment_starters(root)
+    assert len(starters) >= 5
+    text = handouts.assignments_overview(root)
+    for path in starters:
+        info = handouts.assignment_info(path)
+        assert f"../handouts/assignments/{path.name}" in text
+        assert info["hours"] and info["builds_on"], f"{path.name}: time and prerequisites stated"
+        parts = info["rubric"]
+        assert sum(p for _, p, _ in parts) == 100, f"{path.name}: rubric points {parts} do not total 100"
+        assert any(auto for *_, auto in parts) and not all(auto for *_, auto in parts), (
+            f"{path.name}: numeric parts checked automatically, figure/paragraph by hand")

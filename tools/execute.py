@@ -48,7 +48,10 @@ def evaluate(client: NotebookClient, exprs: list[str], timeout: float = 60) -> l
 
 def execute(path: Path, timeout: int = 600, kernel: str = "python3") -> None:
     nb = nbformat.read(path, as_version=4)
+    # Every cell runs, as JupyterLab's Run All does: the 'skip-execution' tag on live explorers
+    # is for the site build (myst-nb), not for this tool, so no tag skips a cell here.
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, record_timing=False,
+                            skip_cells_with_tag="\x00no-cell-has-this-tag",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.monotonic()
     with client.setup_kernel():

@@ -126,7 +126,12 @@ def _check_solutions(page) -> list[dict]:
         sol = solutions.nth(i)
         body = sol.locator(":scope > :not(.admonition-title)").first
         hidden_before = not body.is_visible()
-        sol.locator(":scope > .admonition-title").first.click()
+        # Click the title bar itself, not its centre: the title holds a link back to the
+        # exercise, and a long title puts that link under the centre (a reader clicking the
+        # link goes to the exercise, as intended; the bar and its toggle open the solution).
+        title = sol.locator(":scope > .admonition-title").first
+        box = title.bounding_box()
+        title.click(position={"x": max(box["width"] - 6, 1), "y": max(box["height"] - 4, 1)})
         page.wait_for_timeout(150)
         shown_after = body.is_visible()
         results.append({"index": i, "id": sol.get_attribute("id"),
