@@ -279,3 +279,36 @@ def test_provenance_cap_archive_keeps_every_real_sample():
     assert repr(scheme) == "ProvenanceCap(cap=0.2, detect=1, archive=True)"
     with pytest.raises(TypeError, match="archive"):
         cl.ProvenanceCap([0.5], cap=0.2, archive="yes")
+
+
+def test_keep_all_crawls_holds_the_archives_real_data_and_every_synthetic_sample():
+    # synthetic samples are 1, real ones 0: counts are exact, no randomness involved
+    shares = [0.1, 0.5, 0.9]
+    keep = cl.studies.KeepAllCrawls(shares)
+    arch = cl.ProvenanceCap(shares, cap=0.0, archive=True)   # cap 0: the archive's real data only
+    sk, sa = {}, {}
+    r, n = 3, 1000
+    keep.initial(np.zeros((r, n)), sk)
+    arch.initial(np.zeros((r, n)), sa)
+    syn, real = (lambda k: np.ones((r, k))), (lambda k: np.zeros((r, k)))
+    for t in (1, 2, 3):
+        dk = keep.next_data(t, n, syn, real, sk)
+        da = arch.next_data(t, n, syn, real, sa)
+        assert dk.shape == (r, (t + 1) * n)                    # every crawl kept
+        n_syn = sum(round(n * s) for s in shares[:t])
+        assert dk.sum(axis=1)[0] == n_syn                      # every synthetic sample kept
+        assert (dk == 0).sum(axis=1)[0] == da.shape[1]         # the same real data as the archive
+        assert da.sum() == 0
+    with pytest.raises(ValueError, match="schedule"):
+        cl.simulate(world(), cl.NormalFit(), n=10, generations=5, scheme=cl.studies.KeepAllCrawls([0.1, 0.2]))
+
+
+def test_keep_all_crawls_runs_in_simulate_with_growing_training_sets():
+    run = cl.simulate(world(), cl.NormalFit(), n=50, generations=4,
+                      scheme=cl.studies.KeepAllCrawls(cl.SyntheticShare.linear(0.2, 0.8, 4)),
+                      replicates=6, seed=1, data_metrics={"size": lambda x: np.full(x.shape[0], x.shape[1])})
+    assert list(run.data_metrics["size"][:, 0]) == [50, 100, 150, 200, 250]
+    again = cl.simulate(world(), cl.NormalFit(), n=50, generations=4,
+                        scheme=cl.studies.KeepAllCrawls(cl.SyntheticShare.linear(0.2, 0.8, 4)),
+                        replicates=6, seed=1)
+    assert np.array_equal(run.models[-1].mean, again.models[-1].mean)

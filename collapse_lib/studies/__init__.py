@@ -29,7 +29,7 @@ from .distillation import PHI1, Distillation, distill_once
 from .explorer import explore
 from .fallible_verifiers import FilterBlend, bootstrap_crossing, fallible_verifier, find_crossing
 from .monitor import Check, Detector
-from .provenance import ProvenanceCap
+from .provenance import KeepAllCrawls, ProvenanceCap
 from .scheme_comparison import compare_schemes, error_trajectory
 from .source import source_experiment
 from .sweeps import Sweep, sweep_fraction
@@ -45,7 +45,7 @@ __all__ = [
     "sweeps", "Sweep", "sweep_fraction",
     "distillation", "PHI1", "Distillation", "distill_once",
     "fallible_verifiers", "FilterBlend", "fallible_verifier", "find_crossing", "bootstrap_crossing",
-    "provenance", "ProvenanceCap",
+    "provenance", "ProvenanceCap", "KeepAllCrawls",
     "taxonomy", "Scenario", "classify", "measure",
     "monitor", "Detector", "Check",
     "findings",

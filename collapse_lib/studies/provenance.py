@@ -4,7 +4,9 @@
 synthetic share drifts upward (as :class:`collapse_lib.SyntheticShare`), keeps
 every sample it labels real and caps the share of synthetic ones, with
 provenance labels as accurate as ``detect`` and, optionally, an archive of all
-the real data it has verified.
+the real data it has verified. :class:`KeepAllCrawls` is its baseline without
+provenance: it keeps every crawl it ever scraped, real and synthetic mixed, so it
+holds the same real data as the archive and every synthetic sample besides.
 
 Introduced in chapter 9, "Web drift".
 """
@@ -14,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_fraction
-from ..schemes import Scheme, SyntheticShare
+from ..schemes import Scheme, SyntheticShare, _compose, _Pool
 
-__all__ = ["ProvenanceCap"]
+__all__ = ["ProvenanceCap", "KeepAllCrawls"]
 
 
 class ProvenanceCap(Scheme):
@@ -125,3 +127,54 @@ class ProvenanceCap(Scheme):
     def __repr__(self):
         extra = ", archive=True" if self.archive else ""
         return f"ProvenanceCap(cap={self.cap:g}, detect={self.detect:g}{extra})"
+
+
+class KeepAllCrawls(Scheme):
+    """Keep every crawl ever scraped, real and synthetic mixed: data kept without provenance.
+
+    Each generation scrapes ``n`` samples from a web whose synthetic share follows
+    ``schedule(t)`` (as :class:`collapse_lib.SyntheticShare`) and adds the whole crawl
+    to a pool that starts as the generation-0 real sample; the model trains on the
+    pool. Generation ``t`` therefore trains on ``(t + 1) n`` samples. It holds
+    exactly the real samples that ``ProvenanceCap(..., detect=1, archive=True)``
+    archives, plus every synthetic sample ever scraped: the baseline that tells
+    what provenance adds beyond keeping data.
+
+    Parameters
+    ----------
+    schedule : SyntheticShare, array_like or callable
+        The synthetic share of each crawl, as in :class:`ProvenanceCap`.
+
+    Notes
+    -----
+    The pool grows by ``n`` per generation (amortised appends), so memory grows
+    with the generations. Introduced in chapter 9, "Web drift".
+    """
+
+    def __init__(self, schedule):
+        self.drift = schedule if isinstance(schedule, SyntheticShare) else SyntheticShare(schedule)
+
+    def share(self, t):
+        """The scraped corpus's synthetic share at generation ``t``."""
+        return self.drift.share(t)
+
+    def split(self, n, t):
+        """``(n_synthetic, n_real)`` scraped at generation ``t``."""
+        return self.drift.split(t, n)
+
+    def check(self, n, generations):
+        """Raise ValueError if the schedule is too short for the run."""
+        self.drift.check(n, generations)
+
+    def initial(self, real_data, state):
+        state["_pool"] = _Pool(real_data)
+        state["pool"] = real_data
+        return real_data
+
+    def next_data(self, t, n, synthetic, real, state):
+        n_syn, n_real = self.split(n, t)
+        state["pool"] = state["_pool"].append(_compose((synthetic, n_syn), (real, n_real)))
+        return state["pool"]
+
+    def __repr__(self):
+        return f"KeepAllCrawls({self.drift!r})"
