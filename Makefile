@@ -35,7 +35,7 @@ VENDOR_STAMP := $(VENDOR)/.vendor-$(MATHJAX_VERSION)-$(REQUIREJS_VERSION)-$(HTML
 AXE_VERSION := 4.14.1
 AXE := _testvendor/axe-core/axe.min.js
 
-.PHONY: help venv book test browser-test lab execute vendor clean distclean bench bench-explorers
+.PHONY: help venv book test browser-test lab execute vendor clean distclean bench bench-explorers bench-peers
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -91,13 +91,19 @@ browser-test: $(STAMP) $(AXE)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=chapters
 
-# Speed and memory of collapse_lib.simulate (figures in README's Performance section).
+# Speed and memory of collapse_lib.simulate, then collapse_lib against the public reference
+# code on the same experiments (figures and table in README's Performance section).
 bench: $(STAMP)
 	$(BIN)/python bench/bench_simulate.py
+	$(BIN)/python bench/bench_peers.py
 
 # Median update time of each chapter explorer at its defaults (README's Performance section).
 bench-explorers: $(STAMP)
 	$(BIN)/python bench/bench_explorers.py
+
+# collapse_lib against the public reference code, experiment by experiment (README's Performance section).
+bench-peers: $(STAMP)
+	$(BIN)/python bench/bench_peers.py
 
 # Runs every chapter in place and stores its outputs and the prose's {eval} results
 # (tools/execute.py); NB=chapters/05-tokens-and-words.ipynb executes one chapter.
