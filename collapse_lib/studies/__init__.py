@@ -68,3 +68,8 @@ __all__ += ["multivariate_collapse", "CovarianceRun", "covariance_collapse"]
 from . import tale_of_tails  # noqa: E402
 
 __all__ += ["tale_of_tails"]
+
+# Part IV: collapse or thrive, in full (18).
+from . import collapse_or_thrive  # noqa: E402
+
+__all__ += ["collapse_or_thrive"]
