@@ -69,6 +69,11 @@ from . import tale_of_tails  # noqa: E402
 
 __all__ += ["tale_of_tails"]
 
+# Part IV: stability with the real data kept (17).
+from . import stability  # noqa: E402
+
+__all__ += ["stability"]
+
 # Part IV: collapse or thrive, in full (18).
 from . import collapse_or_thrive  # noqa: E402
 
