@@ -216,6 +216,8 @@ def compare(a, b, *, names=("A", "B"), paired=False, threshold=THRESHOLD):
         For fewer than two replicates, NaN or inf, unequal lengths when paired, a
         threshold <= 0, names that are not two strings, or mixing an array with an Estimate.
 
+    Notes
+    -----
     Introduced in chapter 8, "Filtering, measured"; used throughout Part III.
     """
     threshold = check_positive("threshold", threshold)

@@ -247,6 +247,8 @@ def check(label, answer, reveal=False, quiet=False):
     TypeError
         An answer that is not a real number (a string, a list, a bool).
 
+    Notes
+    -----
     Introduced in the appendix "Problem set for Part II".
     """
     e = entry(label)

@@ -339,7 +339,7 @@ class GaussianStats:
     make_model : callable
         ``make_model(mean, cov=...)`` or ``make_model(mean, factor=..., lower=...)``
         builds the fitted batch
-        (:meth:`collapse_lib.MultivariateNormal._from_parts`).
+        (``MultivariateNormal._from_parts``).
 
     Notes
     -----

@@ -22,7 +22,7 @@ class Family:
     """Base class of model families.
 
     Subclasses implement :meth:`_fit` on a validated float (or int) array of
-    shape ``(R, m)``; :meth:`fit` validates and handles unbatched input.
+    shape ``(R, m)``; ``fit`` validates and handles unbatched input.
     """
 
     #: smallest sample size per fit the family accepts

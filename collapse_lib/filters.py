@@ -529,7 +529,7 @@ class DensityVerifier(_LearnedVerifier):
         Candidates inspected per kept sample.
     holdout : int >= 0
         Fresh real and generated points per replicate on which each draw measures the
-        verifier's AUC (:attr:`quality`); 0 turns the measurement off.
+        verifier's AUC (``quality``); 0 turns the measurement off.
 
     Notes
     -----
@@ -585,7 +585,7 @@ class ClassifierVerifier(_LearnedVerifier):
         log-likelihood).
     holdout : int >= 0
         Fresh real and generated points per replicate on which each draw measures the
-        classifier's AUC (:attr:`quality`); 0 turns the measurement off.
+        classifier's AUC (``quality``); 0 turns the measurement off.
 
     Notes
     -----

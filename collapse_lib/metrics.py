@@ -126,6 +126,8 @@ def tail_mass(obj, threshold, *, size=20_000, rng=None):
         data = check_finite_array("data", obj, ndim=(1, 2))
         return Measured((data[..., None] > thr.ravel()).mean(axis=-2).reshape(data.shape[:-1] + thr.shape),
                         True, "data")
+    if not callable(getattr(obj, "tail_mass", None)) and not callable(getattr(obj, "sample", None)):
+        raise TypeError(f"obj must be a model (with tail_mass or sample) or an array of data, got {type(obj).__name__}")
     exact = getattr(obj, "tail_mass_exact", getattr(obj, "exact", True))
     if callable(getattr(obj, "tail_mass", None)):
         value = np.asarray(obj.tail_mass(thr), dtype=float)
@@ -618,7 +620,7 @@ def heldout_nll(model, heldout, *, block=None):
         points when the model has a ``dim``). A shared set is scored by every
         replicate.
     block : int, optional
-        Log densities evaluated at once (default :data:`HELDOUT_BLOCK`): the
+        Log densities evaluated at once (default ``HELDOUT_BLOCK``): the
         held-out points go through in chunks of ``block // (R * K)`` points
         (``K`` components), so memory stays bounded however large ``k`` is.
 

@@ -122,7 +122,7 @@ class Player:
     """A self-contained animation player: HTML with its frames inline, nothing fetched.
 
     Returned by :func:`player`; shows itself in a notebook (``_repr_html_``) and keeps
-    its markup in :attr:`html`.
+    its markup in ``html``.
     """
 
     def __init__(self, html):

@@ -986,7 +986,7 @@ def memorizer_error(T, beta, K, cut=None, real_fraction=1.0, generator_draws=Non
 
     - Training draws with per-draw probabilities ``r`` (:func:`zipf_training_probs`):
       ``P(i unseen) = (1 - r_i)^T``, or ``exp(-T r_i)`` when the number of draws is
-      Poisson with mean ``T`` (``poisson=True``, the law :func:`collapse_lib.studies.scaling.memorizer_errors`
+      Poisson with mean ``T`` (``poisson=True``, the law ``memorizer_errors`` of the tale-of-tails study
       simulates).
     - ``generator_draws = T0``: the training data come from a *generator* that is the
       empirical distribution of ``T0`` real draws (a model that reproduces what it saw,

@@ -60,7 +60,7 @@ class KernelDensity(Distribution):
     Mean and covariance are exact: the data's mean, and the data's
     (divide-by-``m``) covariance plus the kernel's, ``h^2 I`` (Gaussian) or
     ``h^2 / (d + 2) I`` (top-hat). ``logpdf`` works through the points to
-    score in blocks of at most :data:`BLOCK` kernel evaluations, with one
+    score in blocks of at most ``BLOCK`` kernel evaluations, with one
     matrix product per block for the squared distances.
 
     Returned by :class:`KDEFit`; the KDE of Part IV's "Collapse or thrive".
@@ -179,7 +179,7 @@ class KernelDensity(Distribution):
         """Log density at ``x``: ``(R, k, d)`` (or ``(k, d)`` shared by all replicates) -> ``(R, k)``.
 
         For one-dimensional data pass ``(R, k)`` or ``(k,)``. Evaluated in
-        blocks of at most :data:`BLOCK` kernel evaluations (bounded memory).
+        blocks of at most ``BLOCK`` kernel evaluations (bounded memory).
         A bandwidth of 0 gives ``+inf`` on the data points and ``-inf``
         elsewhere; a point outside every top-hat ball gets ``-inf``.
         """

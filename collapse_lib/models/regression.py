@@ -243,7 +243,7 @@ class OLSFit(_LeastSquares):
     noise : float >= 0, optional
         Label noise the fitted model uses when it labels the next generation's inputs
         (the papers' ``sigma_0``, a known constant); the generation's own ``noise``
-        argument to :meth:`fit` overrides it.
+        argument to ``fit`` overrides it.
 
     Notes
     -----

@@ -9,8 +9,8 @@ the rest:
 - ``explorer.update(n=500)`` checks the settings (a ValueError or TypeError
   names the control and its accepted values before anything is computed),
   recomputes, redraws, renders the figure to PNG (:attr:`Explorer.png`) and
-  returns the result; :attr:`~Explorer.last_update_seconds` and
-  :attr:`~Explorer.last_update_cpu_seconds` record what that cost;
+  returns the result; ``last_update_seconds`` and
+  ``last_update_cpu_seconds`` record what that cost;
 - displayed as the last line of a notebook cell, an explorer builds its
   ipywidgets controls and shows the figure as an image that is re-rendered on
   every change (a live kernel is needed: JupyterLab, Binder, Colab).
@@ -195,7 +195,7 @@ class Explorer:
 
     A subclass sets :attr:`controls` (a tuple of :class:`Control`) and
     implements :meth:`compute` and :meth:`draw`; it may set :attr:`ncols`,
-    :attr:`figsize` and :attr:`dpi`, and override :meth:`title`.
+    ``figsize`` and ``dpi``, and override :meth:`title`.
 
     Parameters
     ----------
@@ -216,7 +216,7 @@ class Explorer:
     figure : matplotlib.figure.Figure
         The figure, redrawn in place (not registered with pyplot: it never
         shows by itself).
-    axes : list of Axes
+    axes : list of matplotlib axes
     png : bytes
         The current figure rendered as PNG (what the live view shows).
     last_update_seconds, last_update_cpu_seconds : float
@@ -599,7 +599,7 @@ class RareModeExplorer(Explorer):
     refitted on ``n`` of its own samples per fit; the rare category starts
     with probability ``p``. Left: the share of runs in which the mode is still
     present after each number of fits, against the exact Wright-Fisher curve
-    (:func:`collapse_lib.tails.rare_mode_survival`, whose first fit is
+    (:func:`collapse_lib.studies.tails.rare_mode_survival`, whose first fit is
     ``1 - (1 - p)^n``) and against the naive curve ``(1 - (1 - p)^n)^k`` that
     would hold if every fit drew from the world's ``p`` again. Right: the
     mode's mean share among the runs that still have it, against its exact
@@ -774,7 +774,7 @@ class VocabularyExplorer(Explorer):
     the previous model's own text. Left: the words still in the vocabulary
     (mean and range over replicates). Right: the perplexity of held-out real
     text (100,000 words drawn once), with a uniform floor of weight 0.01 so
-    that it stays finite (:func:`collapse_lib.words.held_out_perplexity`),
+    that it stays finite (:func:`collapse_lib.studies.vocabulary.held_out_perplexity`),
     against the perplexity of the real frequencies themselves.
 
     Parameters
@@ -913,7 +913,7 @@ class RecursionExplorer(Explorer):
     Controls: ``n``, ``generations``, ``anchor`` (used by the anchor scheme
     only), ``scheme``, ``family``, ``filter``, ``metric`` and ``at`` (the
     middle generation whose density is drawn; clamped to ``generations``).
-    :attr:`run` is the last simulation.
+    ``run`` is the last simulation.
     """
 
     ncols = 2
@@ -1017,7 +1017,7 @@ def explore(world=None, *, threshold=5.0, replicates=32, seed=0, n=100, generati
     seed : int >= 0
         Seed of every simulation (the same settings redraw the same picture).
     n, generations, family, scheme, filter, metric, anchor, at
-        Initial control values (menus: :data:`FAMILIES`, :data:`SCHEMES`,
+        Initial control values (menus: ``FAMILIES``, ``SCHEMES``,
         :data:`FILTERS`, :data:`METRICS`; ``n`` one of 20, 50, ..., 5000;
         ``generations`` 1 to 100; ``at`` defaults to half of ``generations``).
 

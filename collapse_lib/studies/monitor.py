@@ -97,9 +97,10 @@ def tail_test_size(m, p0, level, p_true=None):
         Reference rate the test compares with.
     level : float
         Level of the one-sided test (the detector uses ``alpha / 2``).
-    p_true : float, optional
-        True rate of the batches (default ``p0``: the exact false-alarm rate,
-        at most ``level`` because the count is discrete).
+    p_true : float or array of float, optional
+        True rate(s) of the batches (default ``p0``: the exact false-alarm rate,
+        at most ``level`` because the count is discrete); an array broadcasts
+        against ``m`` (for example one true rate per generation).
 
     Returns
     -------
@@ -112,7 +113,7 @@ def tail_test_size(m, p0, level, p_true=None):
     check_budget("m", m.size)
     p0 = check_fraction("p0", p0)
     level = check_fraction("level", level)
-    p_true = p0 if p_true is None else check_fraction("p_true", p_true)
+    p_true = p0 if p_true is None else check_fraction_array("p_true", p_true)[()]
     c = _critical_count(m, p0, level)
     return np.where(c >= 0, stats.binom.cdf(np.maximum(c, 0), m, p_true), 0.0)[()]
 

@@ -2,7 +2,7 @@
 
 The corpus is the Python documentation's topics, the pages of the language
 reference that ``help()`` shows, which ship with CPython itself as
-:mod:`pydoc_data.topics`: every reader who can run the book already has them,
+``pydoc_data.topics``: every reader who can run the book already has them,
 and nothing is downloaded. The text is the Python Software Foundation's,
 licensed under the PSF License Agreement (Version 2); since Python 3.8.6 the
 code examples in it are also under the Zero-Clause BSD licence. The book only
@@ -384,7 +384,7 @@ def python_docs(min_count=2, held_out_every=5):
 
     Notes
     -----
-    The text ships with CPython as :mod:`pydoc_data.topics` (the language
+    The text ships with CPython as ``pydoc_data.topics`` (the language
     reference's topics behind ``help()``), so nothing is downloaded; its
     licence is :data:`LICENCE`. Topics are concatenated in alphabetical order
     of their names. The content changes a little from one Python release to
