@@ -322,7 +322,10 @@ class NormalMixture(Distribution):
             w, m, s = w[:, None, :], m[:, None, :], s[:, None, :]
         with np.errstate(divide="ignore"):
             lw = np.log(w)
-        comp = lw + _normal_logpdf(x[..., None], m, s)
+        # A component of weight 0 contributes nothing, even where its own density is +inf
+        # (a lost class fitted as a point mass): -inf + inf would be NaN.
+        with np.errstate(invalid="ignore"):
+            comp = np.where(w > 0, lw + _normal_logpdf(x[..., None], m, s), -np.inf)
         return _logsumexp_last(comp)
 
     def sample(self, size, rng):

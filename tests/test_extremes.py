@@ -222,3 +222,39 @@ def test_cli_huge_n_exits_2_with_one_line():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert len(out.stderr.strip().splitlines()) == 1 and "n" in out.stderr
+
+
+def test_labelled_mixture_with_an_empty_class_gives_inf_not_nan():
+    model = cl.LabelledMixtureFit(0.0).fit(np.zeros(5))  # every point in the lower class
+    assert model.logpdf(0.0) == np.inf  # a point mass where the data sit
+    assert model.logpdf(1.0) == -np.inf
+
+
+def test_messages_name_the_parameter():
+    from collapse_lib import metrics
+    from collapse_lib.models import kde
+    from collapse_lib.studies.sweeps import Sweep
+    from collapse_lib.worlds import words
+
+    with pytest.raises(ValueError, match="rule"):
+        kde.bandwidth(np.arange(10.0), rule="bogus")
+    with pytest.raises(ValueError, match="lang"):
+        words.english_words(5, lang="xx")
+    with pytest.raises(ValueError, match="categories"):
+        metrics.kl(cl.Categorical([0.5, 0.5]), cl.Categorical([0.2, 0.3, 0.5]))
+    with pytest.raises(TypeError, match="obj"):
+        metrics.tail_mass(3, 1.0)
+    with pytest.raises(TypeError, match="obj"):
+        metrics.mean(object())
+    sweep = Sweep(("a", "b"), np.array([0.1]), np.zeros((2, 1, 3)), 2)
+    with pytest.raises(ValueError, match="scheme"):
+        sweep.get("nope")
+
+
+def test_world_with_nan_samples_is_refused():
+    class NanWorld(cl.Distribution):
+        def sample(self, size, rng):
+            return np.full(size, np.nan)
+
+    with pytest.raises(ValueError, match="world"):
+        cl.simulate(NanWorld(), cl.NormalFit(), 10, 2, seed=0)

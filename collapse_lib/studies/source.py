@@ -329,7 +329,7 @@ def expected_moments(n=5000, generations=8, anchor=None, stratified=True):
         variance) and ``var_of_mean`` (variance of the fitted mean across seeds).
     """
     n = check_int("n", n, minimum=1)
-    generations = check_int("generations", generations, minimum=1)
+    generations = check_budget("generations", check_int("generations", generations, minimum=1))
     anchor = _check_anchor(anchor)
     m, r = _anchor_split(n, anchor)
     state = _step((0.0, 0.0, 0.0), 0, n, stratified)  # generation 0: a real sample
@@ -456,7 +456,7 @@ def print_probability(printed, n, tail, decimals=3):
     -------
     float
     """
-    printed = check_real("printed", printed)
+    printed = check_fraction("printed", printed)  # a printed fraction of the training data
     n = check_int("n", n, minimum=1)
     tail = check_fraction("tail", tail)
     decimals = check_int("decimals", decimals, minimum=0)
@@ -542,6 +542,8 @@ def procedure_replicates(n=5000, generations=8, anchor=None, replicates=1000, th
     """
     replicates = check_int("replicates", replicates, minimum=1)
     first_seed = check_int("first_seed", first_seed, minimum=0)
+    # one Python loop per replicate, each drawing n points per generation
+    check_budget("replicates (times n)", replicates * check_int("n", n, minimum=1))
     runs = [source_experiment(n=n, generations=generations, anchor=anchor, seed=first_seed + i,
                               threshold=threshold) for i in range(replicates)]
     return {key: np.stack([getattr(r, key) for r in runs])

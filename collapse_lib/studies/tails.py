@@ -150,6 +150,8 @@ def tail_ratio(world, threshold):
     used in chapters 8, 9 and 11.
     """
     threshold = check_real("threshold", threshold)
+    if not callable(getattr(world, "tail_mass", None)):
+        raise TypeError(f"world must be a distribution with an exact tail_mass, got {type(world).__name__}")
     true = float(world.tail_mass(threshold))
     if not true > 0:
         raise ValueError(f"world must have a positive tail mass above threshold={threshold}, got {true}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_fraction, check_int
+from .._validate import _numeric_array, check_fraction, check_int
 from ..worlds.words import english_words  # noqa: F401  (chapter 5's namespace cl.words holds the world too)
 
 __all__ = [
@@ -46,11 +46,13 @@ NATURE_OPT125M = {
 
 def _probs(model):
     try:
-        probs = np.asarray(model.probs if hasattr(model, "probs") else model, dtype=float)
+        probs = np.asarray(model.probs if hasattr(model, "probs") else _numeric_array("model", model), dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"model must be a Categorical or an array of probabilities, got {type(model).__name__}") from None
     if probs.ndim not in (1, 2):
         raise ValueError(f"model probabilities must have shape (K,) or (R, K), got {probs.shape}")
+    if not np.all(np.isfinite(probs)) or np.any((probs < 0) | (probs > 1)):
+        raise ValueError("model probabilities must be finite and in [0, 1] (no NaN)")
     return probs
 
 
@@ -114,7 +116,7 @@ def expected_survivors(probs, n):
 
     Introduced in chapter 5, "Tokens and words".
     """
-    p = np.asarray(probs, dtype=float)
+    p = np.asarray(_numeric_array("probs", probs), dtype=float)
     if p.ndim != 1 or np.any(p < 0) or np.any(p > 1) or not np.isfinite(p).all():
         raise ValueError("probs must be a 1-D array of probabilities in [0, 1]")
     n = check_int("n", n, minimum=0)
