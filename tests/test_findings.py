@@ -32,7 +32,7 @@ SOURCES = {
     "words": ("words", "05-tokens-and-words", {"surv_first": "surv0_100000", "surv_last": "surv_end_100000",
                         "ppl_first": "ppl0_100000", "ppl_last": "ppl_end_100000",
                         "surv_anchor10": "a_surv_end_2"}),
-    "digits_seen": ("digits", "06-collapse-you-can-see", {"vanished_total": "vanished_replace_total",
+    "digits_seen": ("digits", "06-collapse-you-can-see", {"vanished_mean": "vanished_replace_mean",
                                "rel_spread_last": "rel_spread_replace_end"}),
     "workflows_compared": ("workflows", "07-nature-vs-phi", {"rel_replace": "rel_replace", "rel_accumulate": "rel_accumulate",
                                          "lost_replace": "lost_replace"}),

@@ -221,7 +221,7 @@ def test_student_copy_detects_a_name_only_a_solution_defines():
 
 def test_write_handouts(tmp_path):
     written = handouts.write_handouts(Path(__file__).resolve().parents[1], tmp_path)
-    assert len(written) == 2 * len(_TOC_NOTEBOOKS)
+    assert len(written) == 2 * len(_TOC_NOTEBOOKS) + len(handouts.assignment_starters(Path(__file__).resolve().parents[1]))
     for p in written:
         json.loads(p.read_text(encoding="utf-8"))
     table = handouts.handouts_table(Path(__file__).resolve().parents[1])
