@@ -1,7 +1,8 @@
 # Model Collapse, Honestly: build, test and author the book.
 #
-#   make book          build the HTML book from a clean _build (fails on any warning)
+#   make book          build the HTML book from a clean _build (fails on any warning), and its PDF
 #   make test          library tests + book structure checks + strict nbval on every chapter
+#   make pdf           the whole book as one PDF (_build/pdf/), printed from the built site
 #   make browser-test  open the built site in headless chromium (run `make book` first)
 #   make lab           JupyterLab on chapters/ with collapse_lib importable
 #   make execute       re-execute every chapter in place (authors: do this before committing)
@@ -35,10 +36,10 @@ VENDOR_STAMP := $(VENDOR)/.vendor-$(MATHJAX_VERSION)-$(REQUIREJS_VERSION)-$(HTML
 AXE_VERSION := 4.14.1
 AXE := _testvendor/axe-core/axe.min.js
 
-.PHONY: help venv book test browser-test lab execute vendor clean distclean bench bench-explorers bench-peers
+.PHONY: help venv book pdf test browser-test lab execute vendor clean distclean bench bench-explorers bench-peers
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
 
 venv: $(STAMP)
 
@@ -65,7 +66,15 @@ book: $(STAMP) $(VENDOR_STAMP)
 	$(BIN)/jupyter-book build -W -n --keep-going . ; \
 	echo "Built in $$(( $$(date +%s) - start )) s"
 	@test -f _build/html/index.html
+	@if [ -x "$${BOOK_CHROMIUM:-/usr/bin/chromium}" ]; then \
+	  $(BIN)/python tools/make_pdf.py --out _build/html/model-collapse-honestly.pdf; \
+	else echo "chromium not found: the site's PDF (model-collapse-honestly.pdf) was not printed"; fi
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
+
+# The whole book as one PDF, printed by headless chromium from the built site (offline).
+pdf: $(STAMP)
+	@test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python tools/make_pdf.py --out _build/pdf/model-collapse-honestly.pdf
 
 # Both halves always run (one log shows every failure); the target fails if either fails.
 # pytest exits 5 when it collects no tests (e.g. no chapter notebook yet): that is not a failure.
