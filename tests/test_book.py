@@ -384,3 +384,19 @@ def test_bibliography_keys_unique_and_identified():
         key = entry.split("{", 1)[1].split(",", 1)[0]
         fields = set(re.findall(r"^\s*(\w+)\s*=", entry, re.M))
         assert {"author", "title", "year"} <= fields, f"references.bib: {key} lacks author, title or year"
+
+
+@chapter
+def test_concept_checks(path):
+    """A numbered chapter ends its sections with 3-5 concept checks, answers hidden."""
+    if not re.match(r"\d\d-", path.name):
+        return
+    cells = markdown_cells(load(path))
+    found = [c for c in cells if re.match(r"^##\s+Check your understanding\s*$", c.split("\n", 1)[0])]
+    assert len(found) == 1, f"{path.name}: needs one '## Check your understanding' section before the exercises"
+    answers = [(arg, opts) for name, arg, opts, _ in directives(found[0]) if name == "admonition"]
+    assert 3 <= len(answers) <= 5, f"{path.name}: {len(answers)} concept checks; give 3 to 5"
+    assert all(arg == "Answer" and "dropdown" in opts.get("class", "").split() for arg, opts in answers), (
+        f"{path.name}: every concept-check answer is an 'Answer' admonition with ':class: dropdown'")
+    assert cells.index(found[0]) < next(i for i, c in enumerate(cells) if re.search(r"^##\s+Exercises", c, re.M)), (
+        f"{path.name}: the concept checks come before the exercises")
