@@ -4,6 +4,7 @@ text and ink (not blank pages, not an error page)."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,7 +18,10 @@ import make_pdf  # noqa: E402
 def test_pdf_of_the_first_pages(tmp_path):
     import pypdfium2 as pdfium
 
-    out = make_pdf.make_pdf(tmp_path / "book.pdf", pages=3)
+    # in its own process: the site tests hold a Playwright session in this one
+    out = tmp_path / "book.pdf"
+    subprocess.run([sys.executable, str(ROOT / "tools" / "make_pdf.py"), "--out", str(out), "--pages", "3"],
+                   check=True, timeout=600)
     pdf = pdfium.PdfDocument(str(out))
     assert len(pdf) >= 3, f"three site pages printed to only {len(pdf)} PDF pages"
     text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))

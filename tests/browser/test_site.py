@@ -28,7 +28,9 @@ PAGES = sorted(
     if not (set(p.relative_to(SITE).parts[:-1]) & SKIP_DIRS)
 )
 LOCAL_SCHEMES = {"data", "blob", "about"}
-FILE_LIKE_ALT = re.compile(r"(^|/)[\w.-]+\.(png|jpe?g|svg|gif|webp)$|^_build/|/", re.I)
+# a path or file name instead of a description: an image file name, or one word with a slash
+# (a description may use a slash, as in "n/(n-3)", between other words)
+FILE_LIKE_ALT = re.compile(r"(^|/)[\w.-]+\.(png|jpe?g|svg|gif|webp)$|^_build/|^\S*/\S*$", re.I)
 
 
 @dataclass
