@@ -48,3 +48,9 @@ def answers(notebook, request):
 
 def has_figure(nb) -> bool:
     return any("image/png" in out.get("data", {}) for cell in nb.cells for out in cell.get("outputs", []))
+
+
+def pytest_generate_tests(metafunc):
+    """``label`` runs over the test module's POINTS (the shared checks in checks.py)."""
+    if "label" in metafunc.fixturenames:
+        metafunc.parametrize("label", sorted(metafunc.module.POINTS))
