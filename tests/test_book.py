@@ -394,6 +394,8 @@ def test_concept_checks(path):
     cells = markdown_cells(load(path))
     found = [c for c in cells if re.match(r"^##\s+Check your understanding\s*$", c.split("\n", 1)[0])]
     assert len(found) == 1, f"{path.name}: needs one '## Check your understanding' section before the exercises"
+    other = [c.split("\n", 1)[0] for c in cells if re.match(r"^##\s+(Concept checks?|Self[- ]check|Quiz)\b", c)]
+    assert not other, f"{path.name}: concept checks belong in the one 'Check your understanding' section: {other}"
     answers = [(arg, opts) for name, arg, opts, _ in directives(found[0]) if name == "admonition"]
     assert 3 <= len(answers) <= 5, f"{path.name}: {len(answers)} concept checks; give 3 to 5"
     assert all(arg == "Answer" and "dropdown" in opts.get("class", "").split() for arg, opts in answers), (
