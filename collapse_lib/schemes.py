@@ -74,14 +74,25 @@ def _distinct_sorted(rng, rows, size, k):
         idx = np.argpartition(keys, k - 1, axis=1)[:, :k] if k < size else np.argsort(keys, axis=1)
         idx.sort(axis=1)
         return idx
-    idx = np.sort(rng.integers(0, size, size=(rows, k)), axis=1)
+    idx = rng.integers(0, size, size=(rows, k))
+    idx.sort(axis=1)
+    # Each round looks only at the rows that still had a duplicate in the round before (a row
+    # without one never gets one again), in increasing row order: the same draws, in the same
+    # order, as scanning every row each round, at the cost of the few rows left.
+    sub = idx
+    active = None
     while k > 1:
-        r, c = np.nonzero(idx[:, 1:] == idx[:, :-1])
+        r, c = np.nonzero(sub[:, 1:] == sub[:, :-1])
         if r.size == 0:
             break
-        idx[r, c + 1] = rng.integers(0, size, size=r.size)
-        hit = np.unique(r)
-        idx[hit] = np.sort(idx[hit], axis=1)
+        sub[r, c + 1] = rng.integers(0, size, size=r.size)
+        first = np.ones(r.size, dtype=bool)
+        first[1:] = r[1:] != r[:-1]
+        hit = r[first]                                   # rows with a duplicate, increasing
+        sub = sub[hit]
+        sub.sort(axis=1)
+        active = hit if active is None else active[hit]
+        idx[active] = sub
     return idx
 
 
@@ -328,7 +339,7 @@ class AccumulateSubsample(_Pooled):
         if rng is None:
             raise ValueError("AccumulateSubsample needs state['rng'] (simulate provides it)")
         idx = subset_indices(rng, pool.shape[0], pool.shape[1], n)
-        return np.take_along_axis(pool, idx.reshape(idx.shape + (1,) * (pool.ndim - 2)), axis=1)
+        return pool[np.arange(pool.shape[0])[:, None], idx]
 
 
 class FixedReal(Scheme):

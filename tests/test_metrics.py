@@ -3,6 +3,8 @@
 Tolerances are derived from standard errors where values are random (stated at each check).
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -181,3 +183,60 @@ def test_perplexity():
 def test_metrics_bad_input(call, exc, name):
     with pytest.raises(exc, match=name):
         call()
+
+
+# ------------------------------------------------------------------ held-out NLL, extremes
+
+def _direct_mixture_logpdf(w, mu, sd, x):
+    """log sum_i w_i N(x; mu_i, sd_i^2) term by term (no expansion of the square), by scipy's logsumexp."""
+    from scipy.special import logsumexp
+
+    with np.errstate(divide="ignore"):
+        terms = (np.log(w)[:, None, :] - np.log(sd)[:, None, :] - 0.5 * np.log(2 * np.pi)
+                 - 0.5 * ((x[..., None] - mu[:, None, :]) / sd[:, None, :]) ** 2)
+    return logsumexp(terms, axis=-1)
+
+
+def test_heldout_nll_of_mixtures_equals_the_direct_log_sum_exp():
+    # heldout_nll scores 1-D mixtures by one matrix product per block; it must equal the
+    # term-by-term log-sum-exp to float rounding (inputs within a few dozen stds, where the
+    # expanded square loses no more than ~1e-13 to cancellation).
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        r, k, c = rng.integers(1, 6), rng.integers(1, 40), rng.integers(1, 300)
+        w = rng.dirichlet(np.ones(k), size=r)
+        if trial % 4 == 0 and k > 1:
+            w[:, 0] = 0.0  # a component of weight 0 (log w = -inf): the elementwise path
+            w /= w.sum(axis=1, keepdims=True)
+        mu = rng.normal(0.0, rng.uniform(0.1, 3.0), size=(r, k))
+        sd = rng.uniform(0.1, 2.0, size=(r, k))
+        x = rng.normal(0.0, rng.uniform(0.5, 4.0), size=(r, c))
+        if trial % 3 == 0:
+            x[:, :2] = 60.0  # far from every component: the log-sum-exp fallback
+        model = cl.NormalMixture._from_params(w, mu, sd)
+        expected = -_direct_mixture_logpdf(w, mu, sd, x).mean(axis=1)
+        for block in (None, 1, 97):
+            np.testing.assert_allclose(M.heldout_nll(model, x, block=block), expected, rtol=1e-12)
+
+
+def test_perplexity_of_a_collapsing_normal_has_the_right_limit_without_warnings():
+    # The recursion's std passes 1e-160 on its way to 0 (issue 14): perplexity must follow
+    # its limit with no warning. Off the mean the density goes to 0 (perplexity -> inf);
+    # at the mean it is 1 / (std sqrt(2 pi)), so the perplexity is std sqrt(2 pi) -> 0.
+    x = np.random.default_rng(3).standard_normal(50)
+    at_mean = np.zeros(4)
+    last = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for s in [10.0 ** -e for e in range(0, 321, 8)] + [5e-324, 0.0]:
+            model = cl.Normal._from_params(np.zeros(2), np.full(2, s))
+            pp = M.perplexity(model, x)
+            assert not np.any(np.isnan(pp))
+            assert np.all(pp >= last)  # grows as the std shrinks
+            last = pp[0]
+            if s < 1e-150:
+                np.testing.assert_array_equal(pp, np.inf)
+            at = M.perplexity(model, at_mean)
+            np.testing.assert_allclose(at, s * np.sqrt(2 * np.pi), rtol=1e-12 if s > 1e-300 else 1.0, atol=0)
+            if s == 0.0:
+                np.testing.assert_array_equal(at, 0.0)

@@ -404,3 +404,54 @@ def test_heldout_nll_peak_memory_does_not_grow_with_the_heldout_size(dim):
     # ten times the held-out points: the peak stays that of one block (a few MB), not 10x
     assert peaks[1] < 1.5 * peaks[0] + 2**20, peaks
     assert peaks[1] < 64 * 2**20
+
+
+# ------------------------------------------------------------------------ fast paths against plain ones
+
+def test_kde_logpdf_equals_the_direct_log_sum_exp():
+    # KernelDensity scores Gaussian kernels by one batched product [y, 1, |y|^2] @ coef; it must equal
+    # the term-by-term log-sum-exp to float rounding, far from every kernel included (the fallback).
+    rng = np.random.default_rng(21)
+    for trial in range(60):
+        r, m, d, c = rng.integers(1, 5), rng.integers(1, 60), rng.integers(1, 4), rng.integers(1, 80)
+        pts = rng.normal(0.0, rng.uniform(0.3, 3.0), size=(r, m, d))
+        h = rng.uniform(0.1, 2.0, size=r)
+        x = rng.normal(0.0, rng.uniform(0.5, 5.0), size=(r, c, d))
+        if trial % 3 == 0:
+            x[:, :2] += 300.0  # every kernel underflows: the log-sum-exp fallback
+        got = KernelDensity(pts, h).logpdf(x)
+        sq = np.sum((x[:, :, None, :] - pts[:, None, :, :]) ** 2, axis=-1) / h[:, None, None] ** 2
+        expected = (special.logsumexp(-0.5 * sq, axis=-1) - np.log(m)
+                    - 0.5 * d * np.log(2 * np.pi) - d * np.log(h)[:, None])
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "tied"])
+def test_em_on_moment_features_equals_the_general_em(covariance_type, monkeypatch):
+    # For d <= 3 the EM runs on the features [z z^T, z, 1]; the general loop (any d) must give the
+    # same fit, step for step, to rounding.
+    from collapse_lib.models import mixture
+
+    rng = np.random.default_rng(31)
+    for trial in range(8):
+        d, k, r, m = 1 + trial % 3, 1 + trial % 3, int(rng.integers(1, 5)), int(rng.integers(30, 300))
+        x = rng.normal(size=(r, m, d))
+        x[:, : m // 3] += 3.0 * rng.normal(size=d)
+        fam = cl.GaussianMixtureFit(k, n_iter=300, tol=1e-6, covariance_type=covariance_type)
+        fast, fast_ll = fam.fit_with_history(x)
+        monkeypatch.setattr(mixture, "_MOMENT_DIM", 0)
+        plain, plain_ll = fam.fit_with_history(x)
+        monkeypatch.undo()
+        assert fast_ll.shape == plain_ll.shape
+        np.testing.assert_allclose(fast_ll, plain_ll, rtol=1e-10)
+        for name in ("weights", "means", "covs"):
+            np.testing.assert_allclose(getattr(fast, name), getattr(plain, name), rtol=1e-8, atol=1e-10)
+
+
+def test_tied_em_with_one_component_is_the_normal_fit():
+    x = np.random.default_rng(4).normal(size=(3, 80, 2))
+    model = cl.GaussianMixtureFit(1, covariance_type="tied").fit(x)
+    xc = x - x.mean(axis=1, keepdims=True)
+    cov = np.swapaxes(xc, 1, 2) @ xc / 80
+    reg = (1e-3) ** 2 * np.mean(xc * xc, axis=(1, 2))  # the relative covariance floor
+    np.testing.assert_allclose(model.covs[:, 0], cov + reg[:, None, None] * np.eye(2), rtol=1e-10)

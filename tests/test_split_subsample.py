@@ -114,3 +114,31 @@ def test_subset_work_does_not_grow_with_the_pool():
 def test_subset_bad_input(args, exc, words):
     with pytest.raises(exc, match=words):
         subset_indices(np.random.default_rng(0), *args)
+
+
+def _subset_scan_every_row(rng, rows, size, k):
+    """The duplicate-redrawing rounds written the plain way: every round scans every row."""
+    idx = np.sort(rng.integers(0, size, size=(rows, k)), axis=1)
+    while k > 1:
+        r, c = np.nonzero(idx[:, 1:] == idx[:, :-1])
+        if r.size == 0:
+            break
+        idx[r, c + 1] = rng.integers(0, size, size=r.size)
+        hit = np.unique(r)
+        idx[hit] = np.sort(idx[hit], axis=1)
+    return idx
+
+
+@pytest.mark.parametrize("rows, size, k", [(100, 6000, 100), (7, 500, 100), (50, 1000, 30), (5, 100000, 2000),
+                                           (3, 41, 10)])
+def test_subset_rounds_on_the_remaining_rows_give_the_same_draws(rows, size, k):
+    # Only the rows that still hold a duplicate are scanned after the first round; the draws and
+    # their order must be those of scanning every row (chapters' AccumulateSubsample runs depend on it).
+    for seed in range(10):
+        expected = _subset_scan_every_row(np.random.default_rng(seed), rows, size, k)
+        rng = np.random.default_rng(seed)
+        np.testing.assert_array_equal(subset_indices(rng, rows, size, k), expected)
+        # and the generator is left in the same state (the next draws of the run are unchanged)
+        ref = np.random.default_rng(seed)
+        _subset_scan_every_row(ref, rows, size, k)
+        assert rng.integers(0, 2**62) == ref.integers(0, 2**62)

@@ -30,6 +30,8 @@ _KERNELS = ("gaussian", "tophat")
 _LOG_2PI = np.log(2.0 * np.pi)
 #: kernel evaluations held in memory at once by KernelDensity.logpdf (about 16 MB of floats)
 BLOCK = 2**21
+#: a sum of kernel terms below this (about 1e-290) is recomputed with the maximum taken out
+_SAFE_MIN = 2.0**-963
 
 
 def _ball_log_volume(d):
@@ -89,6 +91,7 @@ class KernelDensity(Distribution):
         self.h = h
         self.kernel = kernel
         self.batch_shape = self.points.shape[:1]
+        self._coef = None
 
     def _take(self, i):
         """Replicate(s) ``i``: an index array keeps a batch; an int gives a batch of one."""
@@ -201,13 +204,55 @@ class KernelDensity(Distribution):
             out[:, start:stop] = self._logpdf_block(xs if x.ndim == 3 else np.broadcast_to(xs, (r,) + xs.shape))
         return out
 
+    def _gauss_coef(self):
+        """Per replicate with ``h > 0``: ``[s; -|s|^2 / 2; -1/2]``, ``s = points / h``, shape (Rp, d + 2, m).
+
+        ``[y, 1, |y|^2] @ coef`` is ``-|y - s|^2 / 2`` for a scaled point ``y = x / h``:
+        the Gaussian kernel's exponent for every (point, kernel) pair in one matrix
+        product. Computed once per model (``heldout_nll`` scores many blocks).
+        """
+        if self._coef is None:
+            pos = self.h > 0
+            s = self.points[pos] / self.h[pos][:, None, None]
+            r, m, d = s.shape
+            coef = np.empty((r, d + 2, m))
+            coef[:, :d, :] = np.swapaxes(s, 1, 2)
+            coef[:, d, :] = -0.5 * np.sum(s * s, axis=-1)
+            coef[:, d + 1, :] = -0.5
+            self._coef = coef
+        return self._coef
+
     def _logpdf_block(self, x):
         """Log density of x (R, c, d) under every replicate's KDE -> (R, c)."""
         r, m, d = self.points.shape
         h = self.h
         pos = h > 0
         out = np.empty(x.shape[:2])
-        if pos.any():
+        if pos.any() and self.kernel == "gaussian":
+            hp = h[pos]
+            # -|x - p|^2 / (2 h^2) for every pair by one batched product [y, 1, |y|^2] @ coef, y = x / h;
+            # then exp in place and one sum (no max pass: every term is <= 1, and a point whose sum
+            # underflows towards 0 is scored again below with the maximum taken out)
+            xs = x[pos] / hp[:, None, None]
+            aug = np.empty(xs.shape[:2] + (d + 2,))
+            aug[..., :d] = xs
+            aug[..., d] = 1.0
+            aug[..., d + 1] = np.sum(xs * xs, axis=-1)
+            t = np.matmul(aug, self._gauss_coef())                      # (Rp, c, m)
+            np.minimum(t, 0.0, out=t)                                    # rounding can make it > 0
+            np.exp(t, out=t)
+            total = t.sum(axis=-1)
+            small = total < _SAFE_MIN
+            with np.errstate(divide="ignore"):
+                lse = np.log(total)
+            if small.any():  # far from every kernel: log-sum-exp with the maximum taken out
+                tb = np.matmul(aug, self._gauss_coef())[small]
+                np.minimum(tb, 0.0, out=tb)
+                top = tb.max(axis=-1, keepdims=True)
+                lse[small] = np.log(np.exp(tb - top).sum(axis=-1)) + top[:, 0]
+            norm = -0.5 * d * _LOG_2PI - d * np.log(hp)
+            out[pos] = lse + norm[:, None] - np.log(m)
+        elif pos.any():
             hp = h[pos]
             # squared distances / h^2 by one matrix product per replicate: |x|^2 + |p|^2 - 2 x.p
             p = self.points[pos] / hp[:, None, None]
@@ -219,19 +264,10 @@ class KernelDensity(Distribution):
             d2 += pp[:, None, :]
             d2 += xx[:, :, None]
             np.maximum(d2, 0.0, out=d2)
-            if self.kernel == "gaussian":
-                d2 *= -0.5
-                top = d2.max(axis=-1, keepdims=True)
-                d2 -= top
-                np.exp(d2, out=d2)
-                lse = np.log(d2.sum(axis=-1)) + top[..., 0]
-                norm = -0.5 * d * _LOG_2PI - d * np.log(hp)
-                out[pos] = lse + norm[:, None] - np.log(m)
-            else:
-                count = np.count_nonzero(d2 < 1.0, axis=-1)
-                norm = -_ball_log_volume(d) - d * np.log(hp)
-                with np.errstate(divide="ignore"):
-                    out[pos] = np.log(count) + norm[:, None] - np.log(m)
+            count = np.count_nonzero(d2 < 1.0, axis=-1)
+            norm = -_ball_log_volume(d) - d * np.log(hp)
+            with np.errstate(divide="ignore"):
+                out[pos] = np.log(count) + norm[:, None] - np.log(m)
         for i in np.flatnonzero(~pos):  # bandwidth 0: a point mass on each data point
             hit = np.any(np.all(x[i][:, None, :] == self.points[i][None, :, :], axis=-1), axis=-1)
             out[i] = np.where(hit, np.inf, -np.inf)

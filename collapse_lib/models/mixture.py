@@ -25,6 +25,8 @@ from .multivariate import MultivariateNormalMixture
 __all__ = ["GaussianMixtureFit"]
 
 _LOG_2PI = np.log(2.0 * np.pi)
+#: d-dimensional EM runs on moment features (d^2 + d + 1 per point) up to this dimension
+_MOMENT_DIM = 3
 
 
 class GaussianMixtureFit(Family):
@@ -323,8 +325,9 @@ class GaussianMixtureFit(Family):
             covs = covs * eye
         elif self.covariance_type == "tied":
             covs = np.broadcast_to(np.einsum("rk,rkij->rij", w, covs)[:, None], covs.shape)
-        return (np.ascontiguousarray(np.moveaxis(w, 1, 0)), np.ascontiguousarray(np.moveaxis(means, 1, 0)),
-                np.ascontiguousarray(np.moveaxis(covs, 1, 0)))
+        # copies (EM writes into them): a tied covariance of one component is a read-only broadcast view
+        return (np.array(np.moveaxis(w, 1, 0), order="C"), np.array(np.moveaxis(means, 1, 0), order="C"),
+                np.array(np.moveaxis(covs, 1, 0), order="C"))
 
     def _em_nd(self, data, history):
         r, m, d = data.shape
@@ -342,6 +345,9 @@ class GaussianMixtureFit(Family):
         eye = np.eye(d)
         tiny = 1e-12 * m
         const = d * _LOG_2PI
+        if d <= _MOMENT_DIM:
+            w, means, covs, trace = self._em_moments(z, w, means, covs, reg, history)
+            return self._nd_model(w, means, covs, mu, sd, scale, trace)
 
         def e_step(zz, ww, mm, cc):
             chol = np.linalg.cholesky(cc)                                # (K, Ra, d, d)
@@ -398,6 +404,95 @@ class GaussianMixtureFit(Family):
             if not still.all():
                 active, za, rega = active[still], za[still], rega[still]
                 resp = resp[:, still]
+        return self._nd_model(w, means, covs, mu, sd, scale, trace)
+
+    def _em_moments(self, z, w, means, covs, reg, history):
+        """d-dimensional EM (small ``d``) through the moment features ``[z z^T, z, 1]`` of every point.
+
+        The same EM steps as the general loop of :meth:`_em_nd`, with fewer and
+        smaller array operations: each component's log density
+        ``log w - (d log 2 pi + log det C + (z - m)^T P (z - m)) / 2`` (``P = C^-1``)
+        is linear in the features, so the E-step is one batched matrix product
+        ``(R, K, F) @ (R, F, m)``; the M-step's sums (``n_k``, ``sum r z``,
+        ``sum r z z^T``) are one product ``(R, K, m) @ (R, m, F)``, and the
+        scatter is ``sum r z z^T - n_k m m^T``. ``F = d^2 + d + 1`` features, so
+        this path is used for ``d <= _MOMENT_DIM`` only (memory ``F / d`` times
+        the data). Works in standardised units, arrays with components first as
+        :meth:`_init_nd` returns them; returns ``(w, means, covs, trace)``.
+        """
+        r, m, d = z.shape
+        k = self.n_components
+        eye = np.eye(d)
+        tiny = 1e-12 * m
+        const = d * _LOG_2PI
+        feats = np.empty((r, m, d * d + d + 1))
+        np.multiply(z[..., :, None], z[..., None, :], out=feats[..., : d * d].reshape(r, m, d, d))
+        feats[..., d * d: d * d + d] = z
+        feats[..., -1] = 1.0
+        feats_t = np.ascontiguousarray(np.swapaxes(feats, 1, 2))         # (R, F, m)
+
+        def e_step(ft, ww, mm, cc):
+            chol = np.linalg.cholesky(cc)                                # (K, Ra, d, d)
+            inv = np.linalg.inv(chol)
+            prec = np.swapaxes(inv, -1, -2) @ inv                        # C^-1
+            pm = (prec @ mm[..., None])[..., 0]                          # P m, (K, Ra, d)
+            logdet = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+            coef = np.empty(ww.shape + (d * d + d + 1,))
+            coef[..., : d * d] = -0.5 * prec.reshape(ww.shape + (d * d,))
+            coef[..., d * d: d * d + d] = pm
+            with np.errstate(divide="ignore"):
+                coef[..., -1] = np.log(ww) - 0.5 * (const + logdet + np.sum(mm * pm, axis=-1))
+            lp = np.swapaxes(coef, 0, 1) @ ft                            # (Ra, K, m)
+            top = lp.max(axis=1)
+            lp -= top[:, None, :]
+            np.exp(lp, out=lp)
+            total = lp.sum(axis=1)
+            lp /= total[:, None, :]
+            return lp, top + np.log(total)
+
+        resp, ll = e_step(feats_t, w, means, covs)
+        current = ll.sum(axis=1) / m
+        trace = [current.copy()] if history else None
+        active = np.arange(r)
+        fa, fta, rega = feats, feats_t, reg
+        for _ in range(self.n_iter):
+            if active.size == 0:
+                break
+            ma, ca = means[:, active], covs[:, active]
+            sums = np.swapaxes(resp @ fa, 0, 1)                          # (K, Ra, F)
+            nk = sums[..., -1]
+            ok = nk > tiny
+            safe = np.where(ok, nk, 1.0)
+            new_m = sums[..., d * d: d * d + d] / safe[..., None]
+            scatter = sums[..., : d * d].reshape(nk.shape + (d, d)) \
+                - nk[..., None, None] * (new_m[..., :, None] * new_m[..., None, :])
+            if self.covariance_type == "tied":
+                new_c = np.broadcast_to(scatter.sum(axis=0) / m, scatter.shape)
+            else:
+                new_c = scatter / safe[..., None, None]
+                if self.covariance_type == "diag":
+                    new_c = new_c * eye
+            new_c = new_c + rega[None, :, None, None] * eye
+            ma = np.where(ok[..., None], new_m, ma)
+            ca = np.where(ok[..., None, None], new_c, ca)
+            wa = np.where(ok, nk, 0.0)
+            wa = wa / wa.sum(axis=0, keepdims=True)
+            w[:, active], means[:, active], covs[:, active] = wa, ma, ca
+            resp, ll = e_step(fta, wa, ma, ca)
+            new = ll.sum(axis=1) / m
+            gain = new - current[active]
+            current[active] = new
+            if history:
+                trace.append(current.copy())
+            still = gain > self.tol
+            if not still.all():
+                active, fa, fta, rega = active[still], fa[still], fta[still], rega[still]
+                resp = resp[still]
+        return w, means, covs, trace
+
+    def _nd_model(self, w, means, covs, mu, sd, scale, trace):
+        """The fitted mixture in data units (components sorted by the first mean coordinate), and the trace."""
+        d = means.shape[-1]
         w, means, covs = np.moveaxis(w, 0, 1), np.moveaxis(means, 0, 1), np.moveaxis(covs, 0, 1)
         order = np.argsort(means[..., 0], axis=1, kind="stable")
         w = np.take_along_axis(w, order, axis=1)
@@ -405,6 +500,6 @@ class GaussianMixtureFit(Family):
         covs = np.take_along_axis(covs, order[..., None, None], axis=1)
         model = MultivariateNormalMixture._from_params(
             w, mu[:, None, :] + sd[:, None, None] * means, (sd**2)[:, None, None, None] * covs)
-        if not history:
+        if trace is None:
             return model, None
         return model, np.stack(trace) - d * np.log(scale)[None, :]
