@@ -402,3 +402,19 @@ def test_concept_checks(path):
         f"{path.name}: every concept-check answer is an 'Answer' admonition with ':class: dropdown'")
     assert cells.index(found[0]) < next(i for i, c in enumerate(cells) if re.search(r"^##\s+Exercises", c, re.M)), (
         f"{path.name}: the concept checks come before the exercises")
+
+
+@chapter
+def test_appendix_exercises_are_titled_not_numbered(path):
+    """Appendices are not numbered chapters: their exercises carry a title and no number.
+
+    Sphinx-exercise numbers exercises in unnumbered documents with one counter running across
+    all of them (the errata's 1-3, the metrics guide's 4-6, ...), which reads as a clash with
+    chapter 1's exercises; ``:nonumber:`` with a title avoids it.
+    """
+    if re.match(r"\d\d-", path.name):
+        return
+    for name, arg, opts, _ in directives(markdown(load(path))):
+        if name in ("exercise", "exercise-start"):
+            assert "nonumber" in opts and arg.strip(), (
+                f"{path.name}: exercise {opts.get('label')!r} needs a title and ':nonumber:'")
