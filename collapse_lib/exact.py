@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import check_bool, check_budget, check_finite_array, check_int, check_rng
 from .distributions import Categorical, Normal, NormalMixture
 from .families import CategoricalFit, NormalFit
 from .filters import NoFilter
@@ -306,7 +307,13 @@ def bartlett_factor(df, dim, rows, rng):
 
     Used by :class:`GaussianStats` (Part IV, "Multivariate Gaussians (det and trace)").
     """
+    df = check_int("df", df, minimum=0)
+    dim = check_int("dim", dim, minimum=1)
+    rows = check_int("rows", rows, minimum=0)
+    check_rng(rng)
     q = min(dim, df)
+    check_budget("dim", dim * q)
+    check_budget("rows", rows * dim * q)
     b = np.zeros((rows, dim, q))
     if q == 0:
         return b
@@ -350,9 +357,24 @@ class GaussianStats:
     """
 
     def __init__(self, world_mean, world_factor, ddof, replicates, rng, make_model, world_lower=False):
-        self.mu = np.asarray(world_mean, float)
-        self.factor = np.asarray(world_factor, float)
-        self.lower = bool(world_lower)
+        mu = check_finite_array("world_mean", world_mean, ndim=(1, 2))
+        factor = check_finite_array("world_factor", world_factor, ndim=(2, 3))
+        d = mu.shape[-1]
+        if factor.shape[-2] != d:
+            raise ValueError(f"world_factor must have d = {d} rows (the length of world_mean), got shape {factor.shape}")
+        ddof = check_int("ddof", ddof, minimum=0, maximum=1)
+        replicates = check_int("replicates", replicates, minimum=1)
+        for name, arr in (("world_mean", mu), ("world_factor", factor)):
+            if arr.ndim == (2 if name == "world_mean" else 3) and arr.shape[0] != replicates:
+                raise ValueError(f"{name} given per replicate must have {replicates} rows (replicates), "
+                                 f"got shape {arr.shape}")
+        check_budget("replicates", replicates * d * d)
+        check_rng(rng)
+        if not callable(make_model):
+            raise TypeError(f"make_model must be callable, got {type(make_model).__name__}")
+        self.mu = mu
+        self.factor = factor
+        self.lower = check_bool("world_lower", world_lower)
         self.ddof, self.r, self.rng, self.make_model = ddof, replicates, rng, make_model
 
     def _batch(self, mean, factor, lower, k):

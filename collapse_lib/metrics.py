@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._validate import check_finite_array, check_int, check_probabilities, check_rng
+from ._validate import check_budget, check_finite_array, check_int, check_probabilities, check_rng
 from .distributions import Categorical, Normal, NormalMixture
 
 __all__ = [
@@ -186,11 +186,17 @@ def quantile(dist, u, iterations=60):
 
     Introduced in chapter 4, "Recursive Gaussian fitting, the theory checked".
     """
-    u = np.asarray(u, dtype=float)
-    if np.any(~np.isfinite(u)) or np.any((u <= 0) | (u >= 1)):
+    return _quantile(dist, u, iterations, "dist")
+
+
+def _quantile(dist, u, iterations, name):
+    """:func:`quantile`, with errors naming the argument ``name`` that holds ``dist``."""
+    iterations = check_int("iterations", iterations, minimum=1)
+    u = check_finite_array("u", u, min_size=0)
+    if np.any((u <= 0) | (u >= 1)):
         raise ValueError("u must be probabilities strictly between 0 and 1")
     if _is_data(dist):
-        data = np.sort(check_finite_array("data", dist, ndim=(1, 2)), axis=-1)
+        data = np.sort(check_finite_array(name, dist, ndim=(1, 2)), axis=-1)
         idx = np.clip(np.ceil(u * data.shape[-1]).astype(int) - 1, 0, data.shape[-1] - 1)
         return data[..., idx]
     if isinstance(dist, Normal):
@@ -208,13 +214,13 @@ def quantile(dist, u, iterations=60):
         lo = np.broadcast_to((mm - 40 * ss).min(axis=1)[:, None] - 1e-12, (b, u.size)).copy()
         hi = np.broadcast_to((mm + 40 * ss).max(axis=1)[:, None] + 1e-12, (b, u.size)).copy()
         target = np.broadcast_to(u.ravel(), (b, u.size))
-        for _ in range(check_int("iterations", iterations, minimum=1)):
+        for _ in range(iterations):
             mid = 0.5 * (lo + hi)
             below = _mixture_cdf(mid, w, mm, ss) < target
             lo = np.where(below, mid, lo)
             hi = np.where(below, hi, mid)
         return hi.reshape(dist.batch_shape + u.shape)
-    raise TypeError(f"no quantile function for {type(dist).__name__} (needs Normal, NormalMixture, "
+    raise TypeError(f"{name} has no quantile function: got {type(dist).__name__} (needs Normal, NormalMixture, "
                     "Empirical, data, or a .quantile method)")
 
 
@@ -241,13 +247,15 @@ def w2(model, world, *, squared=False, grid=2000):
 
     Introduced in chapter 4, "Recursive Gaussian fitting, the theory checked".
     """
+    grid = check_int("grid", grid, minimum=2)
     if isinstance(model, Normal) and isinstance(world, Normal):
         d2 = np.square(np.asarray(model.mean) - np.asarray(world.mean)) + \
             np.square(np.asarray(model.std) - np.asarray(world.std))
         return Measured(d2 if squared else np.sqrt(d2), True, "exact")
-    grid = check_int("grid", grid, minimum=2)
+    rows = max(int(np.prod(getattr(obj, "batch_shape", ()) or (1,))) for obj in (model, world))
+    check_budget("grid", grid * rows)
     u = (np.arange(grid) + 0.5) / grid
-    qm, qw = quantile(model, u), quantile(world, u)
+    qm, qw = _quantile(model, u, 60, "model"), _quantile(world, u, 60, "world")
     d2 = np.mean(np.square(qm - qw), axis=-1)
     return Measured(d2 if squared else np.sqrt(d2), False, "quantile grid")
 
@@ -385,6 +393,9 @@ def perplexity(model, heldout, *, smoothing=0.0):
         else:
             lp = np.take_along_axis(logq, ids.reshape(q.shape[0], -1), axis=-1)
     else:
+        if not callable(getattr(model, "logpdf", None)):
+            raise TypeError(f"model must be a categorical model, probabilities, or a model with logpdf, "
+                            f"got {type(model).__name__}")
         x = check_finite_array("heldout", heldout, ndim=(1, 2))
         if getattr(model, "batch_shape", ()) and x.ndim == 1:
             x = np.broadcast_to(x, model.batch_shape + x.shape)
@@ -469,8 +480,13 @@ def mean_sq_error(model, reference):
 
     Introduced in Part IV, "Multivariate Gaussians (det and trace)".
     """
+    if _is_data(model) or getattr(model, "mean", None) is None:
+        raise TypeError(f"model must be a model with a mean, got {type(model).__name__}")
+    if not _is_data(reference) and getattr(reference, "mean", None) is None:
+        raise TypeError(f"reference must be a model with a mean or a mean vector, got {type(reference).__name__}")
     mm = np.asarray(model.mean, dtype=float)
-    mr = np.asarray(reference if _is_data(reference) else reference.mean, dtype=float)
+    mr = check_finite_array("reference", reference, min_size=0) if _is_data(reference) \
+        else np.asarray(reference.mean, dtype=float)
     if mm.ndim == 0 or (getattr(model, "dim", None) is None and not hasattr(model, "cov")):
         return _out(np.square(mm - mr))
     return _out(np.sum(np.square(mm - mr), axis=-1))

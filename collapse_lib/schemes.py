@@ -34,7 +34,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import check_fraction, check_real
+from ._validate import check_finite_array, check_fraction, check_real
 
 __all__ = [
     "Scheme", "Replace", "Anchor", "Accumulate", "AccumulateSubsample",
@@ -122,12 +122,15 @@ def subset_indices(rng, rows, size, k):
     ``size < 2 k``); never a random key per point of a large pool. Used by :class:`AccumulateSubsample` (chapter 7, "What the
     Nature work does and does not show").
     """
-    from ._validate import check_int, check_rng
+    from ._validate import check_budget, check_int, check_rng
 
     check_rng(rng)
     rows = check_int("rows", rows, minimum=1)
     size = check_int("size", size, minimum=1)
     k = check_int("k", k, minimum=0, maximum=size)
+    # at most 4 k values per row: the indices, or for size <= 4 k one random key per point
+    check_budget("k", 4 * k)
+    check_budget("rows", rows * 4 * k)
     if k == size:
         return np.broadcast_to(np.arange(size), (rows, size)).copy()
     if 2 * k <= size:
@@ -458,12 +461,12 @@ class SyntheticShare(Scheme):
             self._fn, self.schedule = schedule, None
             return
         try:
-            arr = np.asarray(schedule, dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError("schedule must be an array of shares in [0, 1] or a callable t -> share") from None
+            arr = check_finite_array("schedule", schedule, min_size=0)
+        except TypeError as exc:
+            raise TypeError(f"{exc} (schedule: an array of shares in [0, 1] or a callable t -> share)") from None
         if arr.ndim != 1 or arr.size == 0:
             raise ValueError(f"schedule must be a non-empty 1-D array (one share per generation), got shape {arr.shape}")
-        if not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
+        if np.any((arr < 0) | (arr > 1)):
             raise ValueError("schedule values must be shares in [0, 1] (no NaN or inf)")
         self._fn, self.schedule = None, arr
 

@@ -455,3 +455,18 @@ def test_tied_em_with_one_component_is_the_normal_fit():
     cov = np.swapaxes(xc, 1, 2) @ xc / 80
     reg = (1e-3) ** 2 * np.mean(xc * xc, axis=(1, 2))  # the relative covariance floor
     np.testing.assert_allclose(model.covs[:, 0], cov + reg[:, None, None] * np.eye(2), rtol=1e-10)
+
+
+@pytest.mark.parametrize("cov, exc", [("abc", TypeError), (["1", "2"], TypeError), ([[np.nan, 0.0], [0.0, 1.0]], ValueError),
+                                      ([1.0, 2.0], ValueError), (np.zeros((2, 3)), ValueError), ([[True]], TypeError),
+                                      (object(), TypeError)])
+def test_psd_factor_refuses_what_is_not_covariance_matrices(cov, exc):
+    with pytest.raises(exc, match="cov"):
+        cl.models.multivariate.psd_factor(cov)
+
+
+def test_psd_factor_of_legal_batches():
+    np.testing.assert_allclose(cl.models.multivariate.psd_factor([[[4.0]]]), [[[2.0]]])
+    singular = np.array([[1.0, 1.0], [1.0, 1.0]])  # rank 1: the eigen route
+    f = cl.models.multivariate.psd_factor(singular)
+    np.testing.assert_allclose(f @ f.T, singular, atol=1e-12)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int, check_real, check_rng
+from .._validate import check_finite_array, check_int, check_positive, check_probabilities, check_real, check_rng
 
 __all__ = ["DigitMixture", "DigitMixtureFit"]
 
@@ -40,9 +40,32 @@ class DigitMixture:
     """
 
     def __init__(self, weights, means, chol):
-        self.weights = np.asarray(weights, float)
-        self.means = np.asarray(means, float)
-        self.chol = np.asarray(chol, float)
+        weights = check_probabilities("weights", weights, ndim=(2,))
+        if np.any(weights > 1):
+            raise ValueError("weights must be probabilities (each in [0, 1])")
+        means = check_finite_array("means", means, ndim=(3,))
+        chol = check_finite_array("chol", chol, ndim=(4,))
+        r, k = weights.shape
+        if means.shape[:2] != (r, k):
+            raise ValueError(f"means must have shape (R, k, d) = ({r}, {k}, d) to match weights (R, k), "
+                             f"got {means.shape}")
+        d = means.shape[2]
+        if chol.shape != (r, k, d, d):
+            raise ValueError(f"chol must have shape (R, k, d, d) = {(r, k, d, d)} to match weights and means, "
+                             f"got {chol.shape}")
+        self._set(weights, means, chol)
+
+    @classmethod
+    def _from_params(cls, weights, means, chol):
+        """Built by :class:`DigitMixtureFit` from fitted parameters (no checks)."""
+        obj = cls.__new__(cls)
+        obj._set(np.asarray(weights, float), np.asarray(means, float), np.asarray(chol, float))
+        return obj
+
+    def _set(self, weights, means, chol):
+        self.weights = weights
+        self.means = means
+        self.chol = chol
         self.batch_shape = self.weights.shape[:1]
 
     @property
@@ -142,9 +165,7 @@ class DigitMixtureFit:
         if covariance_type not in self.COVARIANCE_TYPES:
             raise ValueError(f"covariance_type must be one of {self.COVARIANCE_TYPES}, got {covariance_type!r}")
         self.covariance_type = covariance_type
-        if isinstance(reg_covar, bool) or not (isinstance(reg_covar, (int, float)) and reg_covar > 0):
-            raise ValueError(f"reg_covar must be a number > 0, got {reg_covar!r}")
-        self.reg_covar = float(reg_covar)
+        self.reg_covar = check_positive("reg_covar", reg_covar)
         self.max_iter = check_int("max_iter", max_iter, minimum=1)
         self.tol = check_real("tol", tol)
         if self.tol < 0:
@@ -262,7 +283,7 @@ class DigitMixtureFit:
             if not active.any():
                 break
         weights, means, chol = params
-        return DigitMixture(weights, means, np.array(chol))
+        return DigitMixture._from_params(weights, means, np.array(chol))
 
     def _from_init(self, init):
         """A previous batch of mixtures as this family's parameters (covariance type and regulariser)."""

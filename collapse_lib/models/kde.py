@@ -72,7 +72,8 @@ class KernelDensity(Distribution):
         pts = check_finite_array("points", points, ndim=(2, 3))
         h = check_finite_array("bandwidth", bandwidth, ndim=(1,))
         if h.shape != pts.shape[:1]:
-            raise ValueError(f"bandwidth must have shape ({pts.shape[0]},) (one per replicate), got {h.shape}")
+            raise ValueError(f"bandwidth must have shape ({pts.shape[0]},) (one per replicate, points.shape[0] = "
+                             f"{pts.shape[0]}), got {h.shape}")
         if np.any(h < 0):
             raise ValueError("bandwidth must be >= 0")
         if kernel not in _KERNELS:

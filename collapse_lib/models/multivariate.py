@@ -46,7 +46,10 @@ def psd_factor(cov):
 
     Used by :class:`MultivariateNormal` (Part IV, "Multivariate Gaussians").
     """
-    return _factorize(np.asarray(cov, dtype=float))[0]
+    cov = check_finite_array("cov", cov, min_size=1)
+    if cov.ndim < 2 or cov.shape[-1] != cov.shape[-2]:
+        raise ValueError(f"cov must be square matrices of shape (..., d, d), got shape {cov.shape}")
+    return _factorize(cov)[0]
 
 
 def _factorize(cov):
@@ -468,7 +471,7 @@ class MultivariateNormalMixture(Distribution):
         w = self.weights.reshape(-1, k)
         comp = categorical_indices(_cdf_rows(w), size, rng)              # (B, size)
         if self._factors is None:
-            self._factors = psd_factor(self.covs).reshape((-1, k, d, d))
+            self._factors = _factorize(np.asarray(self.covs, dtype=float))[0].reshape((-1, k, d, d))
         z = rng.standard_normal(comp.shape + (d,))
         means = self.means.reshape(-1, k, d)
         out = np.empty_like(z)

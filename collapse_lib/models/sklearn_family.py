@@ -14,7 +14,7 @@ import inspect
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .._validate import check_finite_array, check_int, check_rng
+from .._validate import check_bool, check_budget, check_finite_array, check_int, check_rng
 from ..distributions import Distribution, _as_points
 from ..families import Family
 
@@ -57,9 +57,10 @@ class SklearnModel(Distribution):
 
     def __init__(self, estimators, dim=None, batched=True, mc_size=20_000):
         self.estimators = list(estimators)
-        self.dim = dim
-        self.batch_shape = (len(self.estimators),) if batched else ()
+        self.dim = None if dim is None else check_int("dim", dim, minimum=1)
+        self.batch_shape = (len(self.estimators),) if check_bool("batched", batched) else ()
         self.mc_size = check_int("mc_size", mc_size, minimum=1)
+        check_budget("mc_size", self.mc_size * max(1, len(self.estimators)) * (self.dim or 1))
         self._mc = None
 
     def _take(self, i):
@@ -221,6 +222,7 @@ class SklearnFamily(Family):
             raise TypeError("estimator must be an object with fit(X) and sample(n), or a function returning one")
         self.estimator = estimator
         self.mc_size = check_int("mc_size", mc_size, minimum=1)
+        check_budget("mc_size", self.mc_size)
         self.threads = None if threads is None else check_int("threads", threads, minimum=1)
 
     def _new(self):
