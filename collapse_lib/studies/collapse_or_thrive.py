@@ -42,7 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma
 
-from .._validate import check_budget, check_choice, check_finite_array, check_fraction_array, check_int
+from .._validate import (check_budget, check_choice, check_finite_array, check_fraction_array, check_int,
+                         check_int_array, check_positive)
 from ..distributions import Normal
 from ..families import NormalFit
 from ..metrics import heldout_nll
@@ -155,6 +156,10 @@ def workflow_losses(model, n, generations, scheme="replace", replicates=100, hel
     sch = _scheme(scheme)
     grows = scheme == "accumulate"
     largest = n * (generations + 1) if grows else n
+    seed = None if seed is None else check_int("seed", seed, minimum=0)
+    check_budget("replicates * heldout", replicates * heldout)
+    check_budget("generations * replicates", (generations + 1) * replicates)
+    check_budget("replicates * n (largest training set)", replicates * largest)
     if model == "kde":
         check_budget("replicates * heldout * largest training set", replicates * heldout * largest)
     rng = np.random.default_rng(seed)
@@ -208,11 +213,18 @@ def mix_losses(model, total, real_fractions, replicates=100, heldout=200, source
     replicates = check_int("replicates", replicates, minimum=2)
     heldout = check_int("heldout", heldout, minimum=1)
     source = total if source is None else check_int("source", source, minimum=4)
-    fracs = [float(f) for f in np.atleast_1d(check_fraction_array("real_fractions", real_fractions))]
+    fracs = check_fraction_array("real_fractions", real_fractions)
+    if fracs.ndim > 1:
+        raise ValueError(f"real_fractions must be a number or a 1-D sequence, got shape {fracs.shape}")
+    fracs = [float(f) for f in np.atleast_1d(fracs)]
     counts = [int(np.floor(f * total + 0.5)) for f in fracs]
     for f, m in zip(fracs, counts):
         if m == 1:
             raise ValueError(f"real_fractions: share {f} leaves 1 real point of {total}; use 0 or >= 2")
+    seed = None if seed is None else check_int("seed", seed, minimum=0)
+    check_budget("replicates * heldout", replicates * heldout)
+    check_budget("replicates * source", replicates * source)
+    check_budget("replicates * total", replicates * total)
     if model == "kde":
         check_budget("replicates * heldout * total", replicates * heldout * total)
     rng = np.random.default_rng(seed)
@@ -252,9 +264,7 @@ def expected_nll_replace(fits, n):
     Introduced in chapter 18, "Collapse or thrive, in full".
     """
     n = check_int("n", n, minimum=4)
-    k = np.asarray(fits, dtype=float)
-    if np.any(k < 1) or not np.all(np.isfinite(k)):
-        raise ValueError("fits must be finite and >= 1")
+    k = check_int_array("fits", fits, minimum=1).astype(float)
     a = n / (n - 3.0)
     drift = digamma((n - 1) / 2.0) + np.log(2.0) - np.log(n)
     mean_term = a * (a**k - 1.0) / ((a - 1.0) * n)
@@ -289,9 +299,8 @@ def expected_var_accumulate(generations, n, sigma2=1.0):
     """
     generations = check_int("generations", generations, minimum=0)
     n = check_int("n", n, minimum=2)
-    sigma2 = float(sigma2)
-    if not np.isfinite(sigma2) or sigma2 <= 0:
-        raise ValueError(f"sigma2 must be a finite number > 0, got {sigma2}")
+    sigma2 = check_positive("sigma2", sigma2)
+    check_budget("generations", generations + 1)
     t = np.arange(generations + 1)
     size = (t + 1.0) * n
     factors = 1.0 + (n - 1.0) / size[:-1] + 1.0 / size[1:]
@@ -338,6 +347,9 @@ def added_losses(model, real, ratios, replicates=100, heldout=200, seed=None):
     if np.any(r < 0):
         raise ValueError("ratios must be >= 0")
     counts = [int(np.floor(v * real + 0.5)) for v in np.atleast_1d(r)]
+    seed = None if seed is None else check_int("seed", seed, minimum=0)
+    check_budget("replicates * heldout", replicates * heldout)
+    check_budget("replicates * (real + largest of ratios * real)", replicates * (real + max(counts)))
     if model == "kde":
         check_budget("replicates * heldout * largest training set", replicates * heldout * (real + max(counts)))
     rng = np.random.default_rng(seed)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_int
+from .._validate import check_budget, check_int
 from ..models.digit_mixture import DigitMixture, DigitMixtureFit  # noqa: F401  (chapter 6's namespace cl.digits)
 from ..schemes import Anchor, Replace
 from ..worlds.digits import N_CLASSES, DigitWorld, digit_mosaic, load_digit_world  # noqa: F401  (cl.digits)
@@ -117,6 +117,12 @@ def simulate_digits(world, family, n, generations, scheme=None, replicates=3, se
     generations = check_int("generations", generations, minimum=0)
     replicates = check_int("replicates", replicates, minimum=1)
     n_eval = check_int("n_eval", n_eval, minimum=1)
+    seed = None if seed is None else check_int("seed", seed, minimum=0)
+    if not callable(getattr(family, "fit", None)):
+        raise TypeError(f"family must be a digit model family (an object with fit(data, rng)), "
+                        f"got {type(family).__name__}")
+    check_budget("replicates * n", replicates * n * world.dim)
+    check_budget("generations * replicates * n_eval", (generations + 1) * replicates * n_eval * world.dim)
     n_syn, n_real = _split(scheme, n)
     rng = np.random.default_rng(seed)
 

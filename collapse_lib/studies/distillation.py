@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_int
+from .._validate import check_budget, check_int
 from ..distributions import Distribution
 from ..families import Family
 from ..filters import Filter, NoFilter
@@ -133,8 +133,9 @@ def distill_once(world, family, n_real, n_synthetic, teacher=None, teacher_n=Non
     filter = NoFilter() if filter is None else filter
     if not (isinstance(filter, Filter) or callable(getattr(filter, "draw", None))):
         raise TypeError("filter must be a Filter (an object with draw(model, k, rng, world))")
-    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
-        raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
+    seed = None if seed is None else check_int("seed", seed, minimum=0)
+    largest = n_real + n_synthetic + (0 if teacher_n is None else check_int("teacher_n", teacher_n, minimum=1))
+    check_budget("replicates * (n_real + n_synthetic + teacher_n)", replicates * largest)
     family = family.prepare(world) if hasattr(family, "prepare") else family
     rng = np.random.default_rng(seed)
 

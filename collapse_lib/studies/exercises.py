@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .. import theory
+from .._validate import check_budget, check_fraction, check_int, check_positive
 from ..course import mean_se, median_se, share_se, register
 from ..distributions import Categorical, Normal, NormalMixture
 from ..families import CategoricalFit, NormalFit
@@ -146,8 +147,22 @@ def zipf_cut_error(T, k, K, beta):
 
     ``sum_{i > k} p_i + sum_{i <= k} p_i (1 - q_i)^T`` with ``q`` the cut law.
 
+    Parameters
+    ----------
+    T : int >= 0
+        Draws from the cut law.
+    k : int in [1, K]
+        Rank of the cut.
+    K : int >= 1
+        Ranks of the full law.
+    beta : float > 0
+        Zipf exponent.
+
     Introduced in the appendix "Problem set for Part II".
     """
+    T = check_int("T", T, minimum=0)
+    K = check_int("K", K, minimum=1)
+    k = check_int("k", k, minimum=1, maximum=K)
     p = theory.zipf_probs(K, beta)
     q = p[:k] / p[:k].sum()
     return float(p[k:].sum() + np.sum(p[:k] * np.asarray(theory.prob_absent(q, T))))
@@ -270,7 +285,21 @@ def kde_expected_var(fits, M, h, v=1.0):
     ``M`` draws from it have expected variance ``(M-1)/M`` of it, so
     ``E[V_{j+1}] = (M-1)/M E[V_j] + h^2``, ``E[V_1] = (M-1)/M v + h^2``; the fixed point is
     ``M h^2``. Introduced in assignment 2.
+
+    Parameters
+    ----------
+    fits : int >= 1
+    M : int >= 1
+        Points per fit.
+    h : float > 0
+        The bandwidth.
+    v : float > 0
+        The world's variance.
     """
+    fits = check_int("fits", fits, minimum=1)
+    M = check_int("M", M, minimum=1)
+    h = check_positive("h", h)
+    v = check_positive("v", v)
     r = (M - 1) / M
     ev = r * v + h * h
     for _ in range(fits - 1):
@@ -414,8 +443,19 @@ def kimura_mean_time(q, M):
     """Diffusion approximation of the mean number of fits until one of two categories is
     lost: ``-2 M [q ln q + (1 - q) ln(1 - q)]`` (Kimura and Ohta 1969; Ewens 2004).
 
+    Parameters
+    ----------
+    q : float in [0, 1]
+        Share of the first category (0 or 1: already lost, time 0).
+    M : int >= 1
+        Draws per fit.
+
     Introduced in assignment 5.
     """
+    q = check_fraction("q", q)
+    M = check_int("M", M, minimum=1)
+    if q in (0.0, 1.0):
+        return 0.0
     return float(-2.0 * M * (q * math.log(q) + (1 - q) * math.log(1 - q)))
 
 
@@ -430,6 +470,9 @@ def wright_fisher_mean_fits(q, M):
     Introduced in assignment 5.
     """
     from scipy import stats
+    q = check_fraction("q", q)
+    M = check_int("M", M, minimum=1)
+    check_budget("M", (M + 1) ** 2)
     k = np.arange(M + 1)
     P = stats.binom.pmf(k[None, :], M, k[:, None] / M)      # P[i, j] = P(count i -> j)
     Q = P[1:M, 1:M]

@@ -51,7 +51,7 @@ import time
 
 import numpy as np
 
-from .._validate import check_int, check_real
+from .._validate import check_int, check_positive, check_real
 from ..distributions import Categorical, Normal, NormalMixture
 from ..families import CategoricalFit, NormalFit
 from ..filters import NoFilter, QualityFilter, Verifier
@@ -113,6 +113,10 @@ class Control:
             if low is None or high is None:
                 raise ValueError(f"control {name!r}: give options, or both low and high")
             self.options = None
+            check_real("low", low)
+            check_real("high", high)
+            if step is not None:
+                check_positive("step", step)
             self.integer = all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
                                for v in (low, high) + (() if step is None else (step,)))
             self.numeric = True
@@ -930,9 +934,12 @@ class RecursionExplorer(Explorer):
     )
 
     def __init__(self, world, threshold, replicates, seed=0, **settings):
+        if not (callable(getattr(world, "logpdf", None)) and callable(getattr(world, "tail_mass", None))):
+            raise TypeError(f"world must be a one-dimensional distribution with logpdf and tail_mass, "
+                            f"got {type(world).__name__}")
         self.world = world
-        self.threshold = threshold
-        self.replicates = replicates
+        self.threshold = check_real("threshold", threshold)
+        self.replicates = check_int("replicates", replicates, minimum=1, maximum=10_000)
         self.run = None
         super().__init__(seed=seed, **settings)
 

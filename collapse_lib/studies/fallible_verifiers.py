@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_fraction, check_int
+from .._validate import check_budget, check_finite_array, check_fraction, check_int
 from ..filters import Filter, OracleVerifier, QualityFilter
 
 __all__ = ["FilterBlend", "fallible_verifier", "find_crossing", "bootstrap_crossing"]
@@ -137,9 +137,12 @@ def find_crossing(x, y, level):
     """
     x = _check_1d("x", x)
     y = _check_1d("y", y)
-    d = y - np.broadcast_to(np.asarray(level, dtype=float), y.shape)
     if x.shape != y.shape or x.size < 2:
         raise ValueError("x and y must have the same length, at least 2")
+    level = check_finite_array("level", level, min_size=0, ndim=(0, 1))
+    if level.shape not in ((), y.shape):
+        raise ValueError(f"level must be a number or an array of the shape of y {y.shape}, got shape {level.shape}")
+    d = y - np.broadcast_to(level, y.shape)
     if np.any(np.diff(x) <= 0):
         raise ValueError("x must be strictly increasing")
     if d[0] == 0:
@@ -182,11 +185,10 @@ def bootstrap_crossing(x, values, baseline, n_boot=2000, seed=0, ci=0.9):
     -----
     Introduced in chapter 8, "Filtering, measured".
     """
-    values = np.asarray(values, dtype=float)
-    baseline = np.asarray(baseline, dtype=float).ravel()
-    if values.ndim != 2 or not np.all(np.isfinite(values)) or not np.all(np.isfinite(baseline)):
-        raise ValueError("values must be a finite array of shape (grid points, replicates); baseline finite")
+    values = check_finite_array("values", values, ndim=(2,))
+    baseline = check_finite_array("baseline", baseline, ndim=(0, 1, 2)).ravel()
     n_boot = check_int("n_boot", n_boot, minimum=1)
+    check_budget("n_boot * replicates", n_boot * (values.shape[1] + baseline.size))
     ci = check_fraction("ci", ci)
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
     point = find_crossing(x, values.mean(axis=1), baseline.mean())
@@ -207,7 +209,4 @@ def bootstrap_crossing(x, values, baseline, n_boot=2000, seed=0, ci=0.9):
 
 
 def _check_1d(name, values):
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 1 or not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be a finite 1-D array")
-    return arr
+    return check_finite_array(name, values, min_size=0, ndim=(1,))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_fraction, check_int, check_rng
+from .._validate import check_budget, check_fraction, check_int, check_int_array, check_rng
 from ..filters import Filter
 from ..models.ngram import END, Decoding, NGramFit, NGramModel, _histories
 from ..schemes import Anchor, Replace
@@ -48,6 +48,14 @@ def _corpus(corpus):
     if not isinstance(corpus, TextCorpus):
         raise TypeError(f"corpus must be a TextCorpus (e.g. cl.worlds.text.python_docs()), got {type(corpus).__name__}")
     return corpus
+
+
+def _ids(name, values, ndim=(1, 2)):
+    """Non-negative integer ids (token ids, counts, keys) with ``ndim`` dimensions, or an error naming ``name``."""
+    arr = check_int_array(name, values, minimum=0)
+    if arr.ndim not in ndim:
+        raise ValueError(f"{name} must have {' or '.join(map(str, ndim))} dimension(s), got shape {arr.shape}")
+    return arr
 
 
 def _edges(edges):
@@ -81,7 +89,7 @@ def frequency_bands(counts, edges=BAND_EDGES):
 
     Introduced in chapter 13, "A language model in miniature".
     """
-    counts = np.asarray(counts)
+    counts = _ids("counts", counts, ndim=(1,))
     edges = _edges(edges)
     ids = np.arange(2, counts.size)
     c = counts[2:]
@@ -145,15 +153,18 @@ def bigram_band_survival(model, keys, counts, edges=BAND_EDGES):
     """
     if not isinstance(model, NGramModel) or model.order < 2:
         raise TypeError("model must be an NGramModel of order >= 2 (it has no word pairs otherwise)")
+    keys = _ids("keys", keys, ndim=(1,))
+    counts = _ids("counts", counts, ndim=(1,))
+    if keys.shape != counts.shape:
+        raise ValueError(f"keys and counts must have the same length, got {keys.size} and {counts.size}")
     edges = _edges(edges)
     v = model.vocab_size
     table = model._tables[2]
     reps = np.arange(model._r, dtype=np.int64)[:, None]
-    query = reps * v * v + np.asarray(keys, dtype=np.int64)[None, :]
+    query = reps * v * v + keys[None, :]
     idx = np.minimum(np.searchsorted(table.keys, query), max(table.keys.size - 1, 0))
     seen = table.keys[idx] == query if table.keys.size else np.zeros(query.shape, dtype=bool)
     bounds = list(edges) + [np.inf]
-    counts = np.asarray(counts)
     shares = np.stack([seen[:, (counts >= a) & (counts < b)].mean(axis=1) for a, b in zip(bounds[:-1], bounds[1:])],
                       axis=1)
     return _band_labels(edges), (shares if model.batch_shape else shares[0])
@@ -164,9 +175,7 @@ def type_token_ratio(tokens):
 
     Introduced in chapter 13, "A language model in miniature".
     """
-    x = np.atleast_2d(np.asarray(tokens))
-    if x.dtype.kind not in "iu":
-        raise TypeError("tokens must be integer token ids")
+    x = np.atleast_2d(_ids("tokens", tokens))
     words = x != END
     n_words = words.sum(axis=1)
     k = int(x.max()) + 1 if x.size else 1
@@ -203,6 +212,8 @@ def text_metrics(corpus, edges=BAND_EDGES, ttr_tokens=2000, seed=0):
     """
     corpus = _corpus(corpus)
     ttr_tokens = check_int("ttr_tokens", ttr_tokens, minimum=1)
+    check_budget("ttr_tokens", ttr_tokens)
+    seed = None if seed is None else check_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     _, members = frequency_bands(corpus.counts, edges)
     keys, counts = real_bigrams(corpus)
@@ -237,7 +248,7 @@ def sentences_of(tokens, complete=True):
 
     Introduced in chapter 13, "A language model in miniature".
     """
-    x = np.atleast_2d(np.asarray(tokens))
+    x = np.atleast_2d(_ids("tokens", tokens))
     r, n = x.shape
     ends = x == END
     start_mask = np.zeros_like(ends)
@@ -300,8 +311,10 @@ def sentence_features(tokens, reference, model, complete=True):
 
     Introduced in chapter 13, "A language model in miniature".
     """
-    x = np.atleast_2d(np.asarray(tokens, dtype=np.int64))
+    x = np.atleast_2d(_ids("tokens", tokens))
     r, n = x.shape
+    if not isinstance(reference, _Reference):
+        raise TypeError(f"reference must be the reference of a LearnedVerifier, got {type(reference).__name__}")
     if not isinstance(model, NGramModel) or model.replicates != r:
         raise ValueError(f"model must be an NGramModel batch of {r} replicates (one per row of tokens)")
     sent = sentences_of(x, complete=complete)
@@ -505,8 +518,11 @@ def verifier_accuracy(verifier, rng, n_test=None):
     """
     from sklearn.metrics import roc_auc_score
 
+    if not isinstance(verifier, LearnedVerifier):
+        raise TypeError(f"verifier must be a LearnedVerifier, got {type(verifier).__name__}")
+    check_rng(rng)
     if verifier.classifiers is None:
-        raise ValueError("fit the verifier first")
+        raise ValueError("verifier must be fitted first (LearnedVerifier.fit)")
     model = verifier.model
     rows = model.replicates
     held = verifier.corpus.held_out[None, :]

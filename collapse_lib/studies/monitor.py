@@ -36,6 +36,7 @@ from .._validate import (
     check_rng,
     check_same_length,
 )
+from ..simulate import Run
 
 
 def _broadcast(names, *arrays):
@@ -121,8 +122,12 @@ def tail_test_size(m, p0, level, p_true=None):
 def tail_test_power(m, p0, p1, level):
     """Exact power of the rare-event test when the batch's true rate is ``p1 < p0``.
 
+    ``m``, ``p0`` and ``level`` as in :func:`tail_test_size`; ``p1`` (a rate in
+    [0, 1] or an array of them) is its ``p_true``.
+
     Introduced in chapter 11, "Monitoring collapse".
     """
+    p1 = check_fraction_array("p1", p1)[()]
     return tail_test_size(m, p0, level, p_true=p1)
 
 
@@ -389,6 +394,13 @@ def rate_se(alarms):
     return rate, float(np.sqrt(rate * (1 - rate) / a.size))
 
 
+def _check_run_and_detector(run, detector):
+    if not isinstance(run, Run):
+        raise TypeError(f"run must be a Run (a result of collapse_lib.simulate), got {type(run).__name__}")
+    if not isinstance(detector, Detector):
+        raise TypeError(f"detector must be a Detector, got {type(detector).__name__}")
+
+
 def check_run(run, detector, batch_size, rng):
     """Check one batch of output from every replicate's model, per recorded generation.
 
@@ -403,7 +415,9 @@ def check_run(run, detector, batch_size, rng):
 
     Introduced in chapter 11, "Monitoring collapse".
     """
+    _check_run_and_detector(run, detector)
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    check_budget("batch_size * replicates", batch_size * run.replicates)
     check_rng(rng)
     out = []
     for model in run.models:
@@ -439,6 +453,7 @@ def alarm_rates(run, detector, batch_size, rng, checks=None, alpha=None, tests=N
 
     Introduced in chapter 11, "Monitoring collapse".
     """
+    _check_run_and_detector(run, detector)
     if checks is None:
         checks = check_run(run, detector, batch_size, rng)
     alpha = detector.alpha if alpha is None else alpha

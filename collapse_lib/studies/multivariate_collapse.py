@@ -39,7 +39,7 @@ import numpy as np
 from scipy.special import digamma, polygamma
 from threadpoolctl import threadpool_limits
 
-from .._validate import check_budget, check_choice, check_int
+from .._validate import check_budget, check_choice, check_int, check_int_array
 
 __all__ = ["CovarianceRun", "covariance_collapse", "expected_trace_ratio", "expected_logdet_ratio",
            "logdet_ratio_sd", "expected_det_ratio", "logdet_drift", "SCHEMES"]
@@ -58,10 +58,7 @@ def _check_dims(d, n, ddof):
 
 
 def _fits(fits):
-    k = np.asarray(fits, dtype=float)
-    if np.any(k < 0) or not np.all(np.isfinite(k)):
-        raise ValueError("fits must be finite and >= 0")
-    return k
+    return check_int_array("fits", fits, minimum=0).astype(float)
 
 
 def logdet_drift(d, n, ddof=0):
@@ -240,7 +237,9 @@ def _covariance_collapse(d, n, generations, scheme, replicates, ddof, seed):
     generations = check_int("generations", generations, minimum=0)
     replicates = check_int("replicates", replicates, minimum=1)
     scheme = check_choice("scheme", scheme, SCHEMES)
+    seed = None if seed is None else check_int("seed", seed, minimum=0)
     check_budget("replicates * n * d", replicates * n * d)
+    check_budget("generations * replicates", (generations + 1) * replicates)
     if scheme == "accumulate-subsample":
         check_budget("replicates * (generations + 1) * n * d", replicates * (generations + 1) * n * d)
     rng = np.random.default_rng(seed)

@@ -15,10 +15,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_fraction
+from .._validate import check_fraction, check_fraction_array
 from ..schemes import Scheme, SyntheticShare, _compose, _Pool
 
 __all__ = ["ProvenanceCap", "KeepAllCrawls"]
+
+
+def _schedule(schedule):
+    """A SyntheticShare from ``schedule``; a sequence must hold shares in [0, 1] (1-D)."""
+    if isinstance(schedule, SyntheticShare):
+        return schedule
+    if not callable(schedule):
+        shares = check_fraction_array("schedule", schedule)
+        if shares.ndim != 1:
+            raise ValueError(f"schedule must be a 1-D sequence of shares (one per generation), got shape {shares.shape}")
+    return SyntheticShare(schedule)
 
 
 class ProvenanceCap(Scheme):
@@ -59,7 +70,7 @@ class ProvenanceCap(Scheme):
     """
 
     def __init__(self, schedule, cap, detect=1.0, archive=False):
-        self.drift = schedule if isinstance(schedule, SyntheticShare) else SyntheticShare(schedule)
+        self.drift = _schedule(schedule)
         self.cap = check_fraction("cap", cap)
         if self.cap >= 1.0:
             raise ValueError("cap must be in [0, 1) (a cap of 1 is no cap: use SyntheticShare)")
@@ -152,7 +163,7 @@ class KeepAllCrawls(Scheme):
     """
 
     def __init__(self, schedule):
-        self.drift = schedule if isinstance(schedule, SyntheticShare) else SyntheticShare(schedule)
+        self.drift = _schedule(schedule)
 
     def share(self, t):
         """The scraped corpus's synthetic share at generation ``t``."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_int
+from .._validate import check_budget, check_choice, check_int, check_real
 from ..models.regression import LinearModel, OLSFit, RidgeFit, _LeastSquares
 
 __all__ = ["RegressionRun", "regression_recursion"]
@@ -157,20 +157,20 @@ def regression_recursion(world, fit, T, generations, *, scheme="replace", design
         raise ValueError(f"T must be >= d = {d} for OLS (one solution per generation), got T = {T}")
     generations = check_int("generations", generations, minimum=0)
     replicates = check_int("replicates", replicates, minimum=1)
-    if scheme not in _SCHEMES:
-        raise ValueError(f"scheme must be one of {_SCHEMES}, got {scheme!r}")
-    if design not in _DESIGNS:
-        raise ValueError(f"design must be one of {_DESIGNS}, got {design!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be an int >= 0 or None, got {seed!r}")
+    check_choice("scheme", scheme, _SCHEMES)
+    check_choice("design", design, _DESIGNS)
+    seed = None if seed is None else check_int("seed", seed, minimum=0)
     if label_noise is None:
         label_noise = world.noise
     else:
-        label_noise = float(label_noise)
-        if not np.isfinite(label_noise) or label_noise < 0:
+        label_noise = check_real("label_noise", label_noise)
+        if label_noise < 0:
             raise ValueError(f"label_noise must be a finite number >= 0, got {label_noise}")
     families = _families(downstream)
     T_down = T if T_downstream is None else check_int("T_downstream", T_downstream, minimum=1)
+    check_budget("replicates * T * d", replicates * T * d)
+    check_budget("replicates * T_downstream * d", replicates * T_down * d)
+    check_budget("generations * replicates", (generations + 2) * replicates * max(1, len(families)))
     for name, fam in families.items():
         if isinstance(fam, OLSFit) and T_down < d:
             raise ValueError(f"T_downstream must be >= d = {d} for an OLS downstream model, got {T_down}")

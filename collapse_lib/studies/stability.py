@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_fraction, check_int, check_positive, check_real
+from .._validate import check_budget, check_fraction, check_int, check_positive, check_real
+from ..distributions import NormalMixture
 
 __all__ = ["expected_moments", "stationary_moments", "bertrand_factor", "share_to_ratio",
            "ratio_to_share", "mixture_parameter_error"]
@@ -99,6 +100,7 @@ def expected_moments(n_initial, n_real, n_synthetic, generations, ddof=0):
     """
     n0, r, m, ddof = _check_sizes(n_initial, n_real, n_synthetic, ddof)
     generations = check_int("generations", generations, minimum=0)
+    check_budget("generations", generations + 1)
     a, e, c = (n0 - 1) / (n0 - ddof), 1.0 / n0, 1.0 / n0
     var, err = [a], [e]
     for _ in range(generations):
@@ -206,6 +208,9 @@ def mixture_parameter_error(model, reference):
 
     Introduced in chapter 17, "Stability with the real data kept".
     """
+    for name, obj in (("model", model), ("reference", reference)):
+        if not isinstance(obj, NormalMixture):
+            raise TypeError(f"{name} must be a NormalMixture, got {type(obj).__name__}")
     parts = []
     for attr in ("weights", "means", "stds"):
         a, b = np.asarray(getattr(model, attr), float), np.asarray(getattr(reference, attr), float)

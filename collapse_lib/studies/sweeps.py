@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_fraction, check_int
+from .._validate import check_budget, check_fraction, check_int
 from ..simulate import simulate
 
 __all__ = ["Sweep", "sweep_fraction"]
@@ -114,6 +114,7 @@ def sweep_fraction(world, family, scheme_factories, fractions, metric, n, genera
         raise TypeError("metric must be callable: metric(model) -> array of shape (replicates,)")
     generations = check_int("generations", generations, minimum=0)
     replicates = check_int("replicates", replicates, minimum=1)
+    check_budget("replicates * fractions * schemes", len(scheme_factories) * fractions.size * replicates)
     values = np.empty((len(scheme_factories), fractions.size, replicates))
     for i, factory in enumerate(scheme_factories.values()):
         for j, f in enumerate(fractions):

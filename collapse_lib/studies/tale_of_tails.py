@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_budget, check_finite_array, check_fraction, check_int, check_probabilities
+from .._validate import (check_budget, check_finite_array, check_fraction, check_int, check_int_array,
+                         check_probabilities, check_real)
 
 __all__ = ["SOURCE", "published_exponents", "zipf_probs", "cut_tail", "cutoff_mass", "expected_test_error",
            "simulate_test_error", "loglog_slope"]
@@ -60,8 +61,8 @@ def published_exponents(beta):
 
     Introduced in chapter 16, "A tale of tails".
     """
-    beta = float(beta)
-    if not np.isfinite(beta) or beta <= 1:
+    beta = check_real("beta", beta)
+    if beta <= 1:
         raise ValueError(f"beta must be a finite number > 1, got {beta}")
     return {"c": 1.0 - 1.0 / beta, "plateau": beta - 1.0}
 
@@ -82,8 +83,8 @@ def zipf_probs(beta, support):
 
     Introduced in chapter 16, "A tale of tails".
     """
-    beta = float(beta)
-    if not np.isfinite(beta) or beta <= 1:
+    beta = check_real("beta", beta)
+    if beta <= 1:
         raise ValueError(f"beta must be a finite number > 1, got {beta}")
     support = check_int("support", support, minimum=1)
     check_budget("support", support)
@@ -111,18 +112,13 @@ def cutoff_mass(p, k):
     Introduced in chapter 16, "A tale of tails".
     """
     p = check_probabilities("p", p, ndim=(1,))
-    k = np.asarray(k)
-    if np.any(k < 0) or np.any(k > p.size) or not np.all(k == np.round(k)):
-        raise ValueError(f"k must hold integer ranks in [0, {p.size}]")
+    k = check_int_array("k", k, minimum=0, maximum=p.size)
     tail = np.concatenate([np.cumsum(p[::-1])[::-1], [0.0]])   # tail[j] = sum_{i>=j} p (0-based)
     return tail[k.astype(int)] if k.ndim else float(tail[int(k)])
 
 
 def _counts(T, real_fraction, q):
-    T = np.asarray(T)
-    if np.any(T < 0) or not np.all(T == np.round(T)):
-        raise ValueError("T must hold integer sample sizes >= 0")
-    T = T.astype(np.int64)
+    T = check_int_array("T", T, minimum=0)
     if q is None:
         return T, np.zeros_like(T)
     real = np.floor(real_fraction * T + 0.5).astype(np.int64)   # the nearest integer, a half rounds up
@@ -213,6 +209,8 @@ def simulate_test_error(p, T, q=None, real_fraction=0.0, replicates=10, seed=Non
     t_real, t_syn = _counts(T, real_fraction, q)
     n_real, n_syn = int(t_real.max()), int(t_syn.max())
     check_budget("max(T)", n_real + n_syn)
+    check_budget("replicates * T", replicates * T.size)
+    seed = None if seed is None else check_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     cdf_p = np.cumsum(p)
     cdf_q = np.cumsum(q) if q is not None else None
@@ -243,7 +241,9 @@ def loglog_slope(x, y):
     Introduced in chapter 16, "A tale of tails".
     """
     x = check_finite_array("x", x, ndim=(1,))
-    y = np.asarray(y, dtype=float)
+    y = check_finite_array("y", y, ndim=(1, 2))
+    if y.shape[0] != x.size:
+        raise ValueError(f"y must have one row per value of x ({x.size}), got shape {y.shape}")
     if np.any(x <= 0) or np.any(y <= 0):
         raise ValueError("x and y must be positive for a log-log slope")
     lx = np.log(x) - np.log(x).mean()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .._validate import check_fraction, check_int, check_real
+from .._validate import check_budget, check_fraction, check_fraction_array, check_int, check_real
 from ..distributions import NormalMixture
 from ..filters import Filter, NoFilter
 from ..schemes import Anchor, AccumulateSubsample, Augment, Replace, Scheme, SyntheticShare, _Pool, subset_indices
@@ -180,16 +180,49 @@ def w2_to_world(model, world, lo=-15.0, hi=25.0, points=8001, levels=2000):
     integral taken at ``levels`` midpoints. Both distributions need an exact
     ``tail_mass``.
 
+    Parameters
+    ----------
+    model, world : Distribution
+        One-dimensional, with an exact ``tail_mass`` (``model`` may be a batch).
+    lo, hi : float, lo < hi
+        The grid's ends. It must hold both distributions: if more than half a
+        quantile level (``0.5 / levels``) of either one's mass lies below ``lo``
+        or above ``hi``, the extreme quantiles would be clamped to the grid's
+        ends and the distance would come out too small, so that is refused.
+    points : int >= 10
+        Grid points.
+    levels : int >= 10
+        Quantile levels of the integral.
+
     Returns
     -------
     float or ndarray of shape (R,)
 
     Introduced in chapter 10, "The risk taxonomy, measured".
     """
-    grid = np.linspace(lo, hi, check_int("points", points, minimum=10))
-    u = (np.arange(check_int("levels", levels, minimum=10)) + 0.5) / levels
+    for name, d in (("model", model), ("world", world)):
+        if not callable(getattr(d, "tail_mass", None)):
+            raise TypeError(f"{name} must be a distribution with an exact tail_mass, got {type(d).__name__}")
+    lo = check_real("lo", lo)
+    hi = check_real("hi", hi)
+    if not lo < hi:
+        raise ValueError(f"lo and hi must satisfy lo < hi (the grid [lo, hi] must hold both distributions), "
+                         f"got lo={lo}, hi={hi}")
+    points = check_int("points", points, minimum=10)
+    levels = check_int("levels", levels, minimum=10)
+    batch = max(int(np.prod(getattr(model, "batch_shape", ()) or (1,))),
+                int(np.prod(getattr(world, "batch_shape", ()) or (1,))))
+    check_budget("points", points * batch)
+    check_budget("levels", levels * batch)
+    grid = np.linspace(lo, hi, points)
+    u = (np.arange(levels) + 0.5) / levels
     cm = 1.0 - np.asarray(model.tail_mass(grid), dtype=float)
     cw = 1.0 - np.asarray(world.tail_mass(grid), dtype=float)
+    edge = 0.5 / levels
+    for name, c in (("model", cm), ("world", cw)):
+        if np.any(c[..., 0] > edge) or np.any(c[..., -1] < 1.0 - edge):
+            raise ValueError(f"lo and hi must hold both distributions: more than 0.5 / levels = {edge:.3g} of the "
+                             f"{name}'s mass lies outside [lo, hi] = [{lo:g}, {hi:g}]; widen the grid")
     qm = _quantiles(np.atleast_2d(cm), grid, u)
     qw = _quantiles(np.atleast_2d(cw), grid, u)
     out = np.sqrt(np.mean((qm - qw) ** 2, axis=1))
@@ -297,6 +330,9 @@ def _make_filter(spec):
         return NoFilter()
     if isinstance(spec, Filter) or callable(getattr(spec, "draw", None)):
         return spec
+    if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str)):
+        raise TypeError("filter must be None, a Filter, ('oracle', accuracy), ('density', m) or ('quality', keep); "
+                        f"got {spec!r}")
     kind, value = spec
     from .. import filters as _filters
 
@@ -412,10 +448,13 @@ class Scenario:
             raise TypeError(f"pool_keeps_real must be True or False, got {self.pool_keeps_real!r}")
         if self.teacher not in ("self", "fitted", "world"):
             raise ValueError(f"teacher must be one of 'self', 'fitted', 'world'; got {self.teacher!r}")
-        if len(self.drift) != 2:
+        drift = check_fraction_array("drift", self.drift)
+        if drift.shape != (2,):
             raise ValueError(f"drift must be (start, stop) synthetic shares, got {self.drift!r}")
-        for v in self.drift:
-            check_fraction("drift", v)
+        _make_filter(self.filter)   # refuses a wrong filter description now, not when measure runs
+        if self.teacher_family is not None and not callable(getattr(self.teacher_family, "fit", None)):
+            raise TypeError(f"teacher_family must be None or a Family (an object with fit(data)), "
+                            f"got {type(self.teacher_family).__name__}")
         if len(self.knobs) != 3:
             raise ValueError(f"knobs must be (recursive, anchored, filtered), got {self.knobs!r}")
         if self.claimed is None:
@@ -759,8 +798,13 @@ def measure(scenario, world=None, family=None, generations=30, replicates=200, s
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
     world = running_world() if world is None else world
     family = expressive_family() if family is None else family
+    if not (callable(getattr(world, "sample", None)) and callable(getattr(world, "tail_mass", None))):
+        raise TypeError(f"world must be a distribution with sample and an exact tail_mass, got {type(world).__name__}")
+    if not callable(getattr(family, "fit", None)):
+        raise TypeError(f"family must be a Family (an object with fit(data)), got {type(family).__name__}")
     generations = check_int("generations", generations, minimum=1)
     replicates = check_int("replicates", replicates, minimum=1)
+    check_budget("generations * replicates", (generations + 1) * replicates)
     n = check_int("n", n, minimum=10)
     seed = check_int("seed", seed, minimum=0)
     threshold = check_real("threshold", threshold)
@@ -780,6 +824,14 @@ def measure(scenario, world=None, family=None, generations=30, replicates=200, s
     checkpoints = {g: scores(m) for g, m in runs}
     reference = simulate(world, family, n=n, generations=0, replicates=replicates, seed=seed).models[0]
     tail_ref, w2_ref = scores(reference)
+    if not _retained(tail_ref) > 0:
+        raise ValueError(f"the family fitted once on n={n} real points kept none of the world's mass above "
+                         f"threshold={threshold} in any of the {replicates} replicates, so the tail score "
+                         "(tail retained over the real-only value) is undefined; raise n or replicates, or "
+                         "lower threshold")
+    if not float(np.median(w2_ref)) > 0:
+        raise ValueError("the family fitted once on real points matches the world exactly (median W2 of 0), so "
+                         "the distance ratio is undefined; use a world the family cannot fit exactly")
     last = max(checkpoints)
     tail, w2 = checkpoints[last]
     return Measurement(scenario, tail, w2, _retained(tail_ref), float(np.median(w2_ref)), thresholds,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import _numeric_array, check_fraction, check_int
+from .._validate import _numeric_array, check_finite_array, check_fraction, check_int
 from ..worlds.words import english_words  # noqa: F401  (chapter 5's namespace cl.words holds the world too)
 
 __all__ = [
@@ -159,7 +159,7 @@ def fit_zipf_exponent(freqs, lo=10, hi=None):
 
     Introduced in chapter 5, "Tokens and words".
     """
-    freqs = np.asarray(freqs, dtype=float)
+    freqs = check_finite_array("freqs", freqs, ndim=(1,))
     hi = len(freqs) if hi is None else hi
     lo = check_int("lo", lo, minimum=1)
     hi = check_int("hi", hi, minimum=lo + 1, maximum=len(freqs))
