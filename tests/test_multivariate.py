@@ -470,3 +470,28 @@ def test_psd_factor_of_legal_batches():
     singular = np.array([[1.0, 1.0], [1.0, 1.0]])  # rank 1: the eigen route
     f = cl.models.multivariate.psd_factor(singular)
     np.testing.assert_allclose(f @ f.T, singular, atol=1e-12)
+
+
+def _sized_models():
+    from collapse_lib.models.digit_mixture import DigitMixture
+
+    return [KernelDensity(np.zeros((2, 5, 2)), np.array([0.5, 0.5])),
+            cl.MultivariateNormal(np.zeros(2), np.eye(2)),
+            cl.MultivariateNormalMixture([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [np.eye(2), np.eye(2)]),
+            DigitMixture(np.full((2, 3), 1 / 3), np.zeros((2, 3, 4)), np.broadcast_to(np.eye(4), (2, 3, 4, 4)).copy())]
+
+
+@pytest.mark.parametrize("i", range(4))
+def test_sampling_beyond_the_element_budget_is_refused_before_allocating(i):
+    model = _sized_models()[i]
+    with pytest.raises(ValueError, match="size"):
+        model.sample(10**12, np.random.default_rng(0))
+    assert model.sample(3, np.random.default_rng(0)).shape[-2] == 3  # small requests still work
+
+
+def test_mixture_fit_refuses_components_beyond_the_element_budget():
+    x = np.random.default_rng(0).normal(size=(2, 50, 2))
+    with pytest.raises(ValueError, match="n_components"):
+        cl.GaussianMixtureFit(10**9).fit(x)
+    with pytest.raises(ValueError, match="n_components"):
+        cl.GaussianMixtureFit(10**9).fit_with_history(x[0, :, 0])

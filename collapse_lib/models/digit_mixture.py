@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_finite_array, check_int, check_positive, check_probabilities, check_real, check_rng
+from .._validate import check_budget, check_finite_array, check_int, check_positive, check_probabilities, check_real, check_rng
 
 __all__ = ["DigitMixture", "DigitMixtureFit"]
 
@@ -107,6 +107,7 @@ class DigitMixture:
         size = check_int("size", size, minimum=0)
         check_rng(rng)
         r, k, d = self.means.shape
+        check_budget("size", size * r * (k + d * d + 2 * d))  # comparisons with the cdf, gathered factors
         cdf = np.cumsum(self.weights, axis=1)
         cdf /= cdf[:, -1:]
         u = rng.random((r, size))

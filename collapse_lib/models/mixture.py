@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_finite_array, check_int, check_positive
+from .._validate import check_budget, check_finite_array, check_int, check_positive
 from ..distributions import NormalMixture
 from ..families import Family
 from .multivariate import MultivariateNormalMixture
@@ -152,7 +152,16 @@ class GaussianMixtureFit(Family):
             return self._fit(data)
         return super().fit(data)
 
+    def _check_memory(self, data):
+        """Refuse, before EM allocates them, responsibilities and work arrays above the element budget."""
+        r, m = data.shape[:2] if data.ndim >= 2 else (1, data.shape[0])
+        d = data.shape[2] if data.ndim == 3 else 1
+        per_point = d + 1 if d > _MOMENT_DIM else d * d + d + 1
+        check_budget("data", r * m * per_point)
+        check_budget("n_components", self.n_components * r * m * (d + 1))
+
     def _fit(self, data):
+        self._check_memory(data)
         if data.ndim == 3:
             return self._em_nd(data, history=False)[0]
         return self._em(data, history=False)[0]
@@ -170,6 +179,7 @@ class GaussianMixtureFit(Family):
             last value).
         """
         data = self._check(data)
+        self._check_memory(data)
         if data.ndim == 3:
             return self._em_nd(data, history=True)
         return self._em(data if data.ndim == 2 else data[None, :], history=True)

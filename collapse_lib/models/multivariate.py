@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_finite_array, check_int, check_probabilities, check_rng
+from .._validate import check_budget, check_finite_array, check_int, check_probabilities, check_rng
 from ..distributions import Distribution, _cdf_rows, categorical_indices
 from ..exact import GaussianStats
 from ..families import Family
@@ -221,6 +221,7 @@ class MultivariateNormal(Distribution):
         """Draw ``size`` points: shape ``(size, d)``, or ``(R, size, d)`` for a batch."""
         size = check_int("size", size, minimum=0)
         check_rng(rng)
+        check_budget("size", size * int(np.prod(self.batch_shape)) * self.dim * 2)
         f = self.factor
         z = rng.standard_normal(self.batch_shape + (size, f.shape[-1]))
         return self._mean[..., None, :] + z @ np.swapaxes(f, -1, -2)
@@ -468,6 +469,7 @@ class MultivariateNormalMixture(Distribution):
         size = check_int("size", size, minimum=0)
         check_rng(rng)
         k, d = self.n_components, self.dim
+        check_budget("size", size * int(np.prod(self.batch_shape)) * (2 * d + 2))
         w = self.weights.reshape(-1, k)
         comp = categorical_indices(_cdf_rows(w), size, rng)              # (B, size)
         if self._factors is None:
