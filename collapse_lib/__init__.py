@@ -57,6 +57,7 @@ from .studies.explorer import (AnchorExplorer, Control, Explorer, GaussianRefitE
 from .studies import digit_collapse as digits, vocabulary as words
 # Registers the problem set's and the assignments' checks in cl.course (labels ps-..., a<N>-...).
 from .studies import exercises as _exercises  # noqa: F401
+from .studies import chapter_exercises as _chapter_exercises  # noqa: F401
 
 __version__ = "0.1.0"
 

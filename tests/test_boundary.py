@@ -205,7 +205,7 @@ CASES = {
 # Public names that are not functions to call with arguments (constants, base classes, records).
 NOT_CALLABLE = {
     "collapse_lib.distributions.Distribution", "collapse_lib.families.Family", "collapse_lib.schemes.Scheme",
-    "collapse_lib._validate.ELEMENT_BUDGET",
+    "collapse_lib._validate.ELEMENT_BUDGET", "collapse_lib.studies.chapter_exercises.CHAPTER_ANSWERS",
 }
 
 # Further valid-call tables, one file per part of the library (same format as CASES above).
