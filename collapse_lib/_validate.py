@@ -68,7 +68,15 @@ def check_budget(name, elements):
 
     ``elements`` may be a product of sizes computed with Python ints (no overflow).
     """
+    if isinstance(elements, (bool, np.bool_)) or not isinstance(elements, numbers.Real):
+        raise TypeError(f"{name} must give a whole number of array elements, got {type(elements).__name__} "
+                        f"{elements!r}")
+    if not isinstance(elements, numbers.Integral):
+        if not np.isfinite(elements) or elements != np.floor(elements):
+            raise ValueError(f"{name} must give a whole number of array elements, got {elements!r}")
     elements = int(elements)
+    if elements < 0:
+        raise ValueError(f"{name} must give a number of array elements >= 0, got {elements}")
     if elements > _budget[0]:
         raise ValueError(
             f"{name} asks for about {elements:.3g} array elements, above the memory budget of "
@@ -114,8 +122,18 @@ def _numeric_array(name, values):
     return raw
 
 
+def _bound(label, bound):
+    """A range bound given to a check: None or an integer (a programming error otherwise)."""
+    if bound is None:
+        return None
+    if isinstance(bound, (bool, np.bool_)) or not isinstance(bound, numbers.Integral):
+        raise TypeError(f"{label} must be an integer or None, got {type(bound).__name__} {bound!r}")
+    return int(bound)
+
+
 def check_int(name, value, minimum=None, maximum=None):
     """Return ``value`` as an int, or raise naming ``name`` and the range."""
+    minimum, maximum = _bound("minimum", minimum), _bound("maximum", maximum)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     value = int(value)
@@ -169,6 +187,7 @@ def check_finite_array(name, values, *, min_size=1, ndim=None):
     ndim : tuple of int, optional
         Accepted numbers of dimensions.
     """
+    min_size = check_int("min_size", min_size, minimum=0)
     raw = _numeric_array(name, values)
     try:
         with np.errstate(over="ignore"):
@@ -186,6 +205,7 @@ def check_finite_array(name, values, *, min_size=1, ndim=None):
 
 def check_probabilities(name, values, *, ndim=(1, 2), atol=1e-8):
     """Return ``values`` as a float array of probabilities summing to 1 on the last axis."""
+    atol = check_positive("atol", atol)
     arr = check_finite_array(name, values, ndim=ndim)
     if np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative (each value in [0, 1])")
@@ -211,6 +231,7 @@ def check_int_array(name, values, minimum=None, maximum=None):
     Floats holding whole numbers (``3.0``) are accepted; strings, bools, NaN and
     fractions are refused.
     """
+    minimum, maximum = _bound("minimum", minimum), _bound("maximum", maximum)
     raw = _numeric_array(name, values)
     if raw.dtype.kind == "O":
         raw = np.asarray(raw, dtype=float)
@@ -254,6 +275,7 @@ def check_bool_array(name, values, ndim=None):
 
 def check_same_length(names, *arrays, axis=0):
     """Raise ValueError naming ``names`` unless the arrays agree in length along ``axis``."""
+    axis = check_int("axis", axis)
     lengths = [np.shape(a)[axis] if np.ndim(a) > axis else None for a in arrays]
     if len(set(lengths)) > 1:
         raise ValueError(f"{names} must have the same length, got {lengths}")

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_positive
+from ._validate import _numeric_array, check_positive
 
 __all__ = ["Estimate", "Comparison", "compare", "THRESHOLD"]
 
@@ -175,9 +175,10 @@ def _replicates(name, values):
     """``values`` as a finite 1-D float array with at least two replicates, or raise."""
     if isinstance(values, Estimate):
         raise TypeError(f"{name}: expected replicate values here, got an Estimate")
+    raw = _numeric_array(name, values)  # strings, bools and non-numbers refused, naming name
     try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
+        arr = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise TypeError(f"{name} must be a 1-D array of replicate values ({exc})") from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of replicate values, got shape {arr.shape}")

@@ -47,6 +47,8 @@ from typing import Callable
 
 import numpy as np
 
+from ._validate import check_bool, check_bool_array, check_finite_array
+
 __all__ = ["Entry", "Result", "register", "labels", "entry", "reference", "tolerance", "check",
            "submit", "SIGMAS", "mean_se", "median_se", "share_se"]
 
@@ -253,6 +255,7 @@ def check(label, answer, reveal=False, quiet=False):
     """
     e = entry(label)
     answer = _as_answer(answer)
+    reveal, quiet = check_bool("reveal", reveal), check_bool("quiet", quiet)
     value, se = reference(label)
     tol = tolerance(label)
     correct = abs(answer - value) <= tol
@@ -311,7 +314,7 @@ def mean_se(x):
 
     Introduced in the appendix "Problem set for Part II" (helpers for registered entries).
     """
-    x = np.asarray(x, dtype=float)
+    x = check_finite_array("x", x, min_size=2)  # a standard error needs two values
     return float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size))
 
 
@@ -321,7 +324,7 @@ def median_se(x):
 
     Introduced in the appendix "Problem set for Part II".
     """
-    x = np.sort(np.asarray(x, dtype=float))
+    x = np.sort(check_finite_array("x", x, ndim=(1,)))
     n = x.size
     half = math.sqrt(n) / 2
     lo = x[max(0, int(math.floor(n / 2 - half)))]
@@ -335,6 +338,8 @@ def share_se(flags):
 
     Introduced in the appendix "Problem set for Part II".
     """
-    flags = np.asarray(flags, dtype=bool)
+    flags = check_bool_array("flags", flags)
+    if flags.size == 0:
+        raise ValueError("flags must hold at least one flag")
     p = float(flags.mean())
     return p, float(max(math.sqrt(p * (1 - p) / flags.size), 1.0 / flags.size))

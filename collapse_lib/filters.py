@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from ._validate import check_fraction, check_int, check_positive, check_rng
+from ._validate import _numeric_array, check_budget, check_fraction, check_int, check_positive, check_rng
 
 __all__ = ["Filter", "NoFilter", "QualityFilter", "OracleVerifier", "Verifier", "DensityVerifier",
            "ClassifierVerifier", "auc", "central_normal_variance"]
@@ -266,7 +266,7 @@ class OracleVerifier(Filter):
 
     def __init__(self, accuracy=1.0, pool=4):
         self.accuracy = check_fraction("accuracy", accuracy)
-        self.pool = check_int("pool", pool, minimum=2)
+        self.pool = check_budget("pool", check_int("pool", pool, minimum=2))
 
     def weights(self, model, world, samples):
         """Selection weights ``w(x) = a r(x) + (1 - a)`` of candidate rows ``(R, M)``, max 1 per row."""
@@ -313,8 +313,11 @@ def auc(positive, negative):
 
     Introduced in chapter 8, "Filtering, measured".
     """
-    pos = np.atleast_2d(np.asarray(positive, dtype=float))
-    neg = np.atleast_2d(np.asarray(negative, dtype=float))
+    pos = np.atleast_2d(np.asarray(_numeric_array("positive", positive), dtype=float))
+    neg = np.atleast_2d(np.asarray(_numeric_array("negative", negative), dtype=float))
+    if pos.ndim != 2 or neg.ndim != 2:
+        raise ValueError(f"positive and negative must be (R, a) and (R, b) score arrays, got shapes {pos.shape} "
+                         f"and {neg.shape}")
     if pos.shape[0] != neg.shape[0] or pos.shape[1] < 1 or neg.shape[1] < 1:
         raise ValueError(f"positive and negative must be (R, a) and (R, b) with a, b >= 1, got {pos.shape} and {neg.shape}")
     if np.isnan(pos).any() or np.isnan(neg).any():
@@ -424,9 +427,10 @@ class _LearnedVerifier(Filter):
     _needs = "a verifier learns from real samples of the world"
 
     def __init__(self, m, pool, holdout):
-        self.m = check_int("m", m, minimum=2)
-        self.pool = check_int("pool", pool, minimum=2)
-        self.holdout = check_int("holdout", holdout, minimum=0)
+        # each is a number of points drawn per replicate: refused above the element budget
+        self.m = check_budget("m", check_int("m", m, minimum=2))
+        self.pool = check_budget("pool", check_int("pool", pool, minimum=2))
+        self.holdout = check_budget("holdout", check_int("holdout", holdout, minimum=0))
         self._run = None
         self.reference = None
         self.history = []
@@ -602,7 +606,7 @@ class ClassifierVerifier(_LearnedVerifier):
 
     def __init__(self, m, pool=4, bumps=8, ridge=1.0, holdout=500):
         super().__init__(m, pool, holdout)
-        self.bumps = check_int("bumps", bumps, minimum=0)
+        self.bumps = check_budget("bumps", check_int("bumps", bumps, minimum=0))
         self.ridge = check_positive("ridge", ridge)
         self.coef = None
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
+
+from ._validate import _numeric_array, check_choice, check_fraction, check_int, check_positive
 
 __all__ = ["PALETTE", "COLORS", "use_house_style", "figure", "band", "summary_band", "finish", "player", "Player"]
 
@@ -70,6 +73,11 @@ def figure(ncols=1, nrows=1, width=None, height=None, **kwargs):
     width, height : float, optional
         Size in inches (defaults scale with the grid).
     """
+    ncols, nrows = check_int("ncols", ncols, minimum=1), check_int("nrows", nrows, minimum=1)
+    if width is not None:
+        width = check_positive("width", width)
+    if height is not None:
+        height = check_positive("height", height)
     # The style is applied globally (not in an rc_context): leaving an rc_context restores
     # the backend setting, after which the inline backend stops showing new figures.
     use_house_style()
@@ -79,11 +87,43 @@ def figure(ncols=1, nrows=1, width=None, height=None, **kwargs):
     return fig, axes
 
 
+def _check_axes(ax):
+    """Raise TypeError naming ``ax`` unless it is a matplotlib Axes (fill_between and plot)."""
+    if not (callable(getattr(ax, "fill_between", None)) and callable(getattr(ax, "plot", None))):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+
+
+def _curve(name, values):
+    """``values`` as a float scalar or 1-D array of real numbers (NaN and inf allowed: matplotlib leaves gaps)."""
+    raw = _numeric_array(name, values)
+    arr = np.asarray(raw, dtype=float)
+    if arr.ndim > 1 or (name == "x" and arr.ndim != 1):
+        raise ValueError(f"{name} must be a 1-D array{'' if name == 'x' else ' or a number'}, got shape {arr.shape}")
+    return arr
+
+
 def band(ax, x, lo, hi, mid=None, *, color=None, label=None, alpha=0.22, linestyle="-"):
     """Draw a shaded band from ``lo`` to ``hi`` with an optional centre line.
 
     Returns the centre line (or the band) so that it can go in a legend.
+
+    ``x``, ``lo``, ``hi`` (and ``mid``) are 1-D arrays of real numbers of one length
+    (``lo``, ``hi`` and ``mid`` may also be single numbers); a NaN leaves a gap in the
+    band, as in matplotlib. ``ax`` must be a matplotlib Axes and
+    ``alpha`` in [0, 1]; anything else raises ValueError or TypeError naming it.
     """
+    _check_axes(ax)
+    alpha = check_fraction("alpha", alpha)
+    names = ("x", "lo", "hi") + (() if mid is None else ("mid",))
+    values = (x, lo, hi) + (() if mid is None else (mid,))
+    arrays = [_curve(n, v) for n, v in zip(names, values)]
+    lengths = [a.size for a in arrays if a.ndim == 1]   # a scalar lo, hi or mid is broadcast
+    if len(set(lengths)) > 1:
+        raise ValueError(f"{', '.join(names)} must have the same length, got lengths {lengths}")
+    if mid is None:
+        x, lo, hi = arrays
+    else:
+        x, lo, hi, mid = arrays
     if color is None:
         color = COLORS[len(ax.lines) % len(COLORS)]
     patch = ax.fill_between(x, lo, hi, color=color, alpha=alpha, linewidth=0)
@@ -99,12 +139,23 @@ def finish(fig):
 
     A figure glued with ``display=False`` would otherwise also show inline.
     """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     plt.close(fig)
     return fig
 
 
 def summary_band(ax, summary, *, color=None, label=None, center="mean"):
-    """Plot a :meth:`Run.summary` dict as a centre line with its band."""
+    """Plot a :meth:`Run.summary` dict as a centre line with its band.
+
+    ``center`` is ``"mean"`` or ``"median"``; ``summary`` must hold ``generation``,
+    ``lo``, ``hi`` and the centre.
+    """
+    _check_axes(ax)
+    center = check_choice("center", center, ("mean", "median"))
+    if not hasattr(summary, "keys") or not all(k in summary for k in ("generation", "lo", "hi", center)):
+        raise TypeError(f"summary must be a dict from Run.summary with keys generation, lo, hi and {center}, "
+                        f"got {type(summary).__name__}")
     return band(ax, np.asarray(summary["generation"]), summary["lo"], summary["hi"],
                 summary[center], color=color, label=label)
 
@@ -170,6 +221,8 @@ def player(animation, *, alt, name, label="frame", default_mode="once"):
         raise ValueError(f"name must be letters, digits and underscores starting with a letter, got {name!r}")
     if default_mode not in ("once", "loop", "reflect"):
         raise ValueError(f"default_mode must be 'once', 'loop' or 'reflect', got {default_mode!r}")
+    if not callable(getattr(animation, "to_jshtml", None)):
+        raise TypeError(f"animation must be a matplotlib Animation (with to_jshtml), got {type(animation).__name__}")
     html = animation.to_jshtml(default_mode=default_mode)
     plt.close(animation._fig)
     found = re.search(r"_anim_img([0-9a-f]{32})", html)

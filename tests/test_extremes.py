@@ -16,6 +16,7 @@ import pytest
 import collapse_lib as cl
 from collapse_lib import _validate, theory as th
 from collapse_lib.studies import monitor, scheme_comparison, source as src
+from collapse_lib.worlds import digits
 
 mp.mp.dps = 50
 
@@ -258,3 +259,54 @@ def test_world_with_nan_samples_is_refused():
 
     with pytest.raises(ValueError, match="world"):
         cl.simulate(NanWorld(), cl.NormalFit(), 10, 2, seed=0)
+
+
+# --------------------------------------------------------------------------- engine, models and worlds
+
+def test_words_refuse_nan_and_text_sizes():
+    from collapse_lib.worlds import words
+
+    for k in (np.nan, "10", True, 10.5):
+        with pytest.raises((ValueError, TypeError), match="k"):
+            words.english_words(k)
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda: cl.OracleVerifier(pool=10**12), "pool"),
+    (lambda: cl.DensityVerifier(m=10**12), "m"),
+    (lambda: cl.ClassifierVerifier(m=50, holdout=10**12), "holdout"),
+    (lambda: cl.ClassifierVerifier(m=50, bumps=10**12), "bumps"),
+    (lambda: cl.LinearModel([1.0, 2.0]).design(10**12, np.random.default_rng(0)), "size"),
+    (lambda: cl.LinearModel([1.0, 2.0]).design(10**6, np.random.default_rng(0), replicates=10**6), "size"),
+    (lambda: digits.load_digit_world(8).sample(10**12, np.random.default_rng(0)), "size"),
+    (lambda: digits.digit_mosaic(np.zeros((2, 64)), ncols=10**12), "ncols"),
+    (lambda: digits.digit_mosaic(np.zeros((2, 64)), ncols=2, pad=10**12), "pad"),
+])
+def test_memory_guard_on_filters_regression_digits_and_grids(call, name):
+    # each would ask for terabytes; the guard refuses before allocating, naming the parameter
+    with pytest.raises(ValueError, match=f"{name}.*budget"):
+        call()
+
+
+def test_memory_guard_on_text_streams():
+    from collapse_lib.worlds.text import TextCorpus, TextWorld
+
+    sentence = ["the", "model", "sees", "the", "data"]
+    corpus = TextCorpus([[sentence, sentence[::-1]]] * 10, min_count=1)
+    with pytest.raises(ValueError, match="replicates.*budget"):
+        TextWorld(corpus, replicates=10**12)
+    with pytest.raises(ValueError, match="size.*budget"):
+        TextWorld(corpus, replicates=10**6).sample(10**6, np.random.default_rng(0))
+
+
+def test_load_digit_world_names_n_components_for_unhashable_values():
+    # it is cached; a list used to fail inside the cache as "unhashable type"
+    with pytest.raises(TypeError, match="n_components"):
+        digits.load_digit_world([20])
+
+
+def test_compare_refuses_text_and_bools_as_replicates():
+    with pytest.raises(TypeError, match="a"):
+        cl.compare(["1", "2", "3"], [1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="b"):
+        cl.compare([1.0, 2.0, 3.0], [True, False, True])

@@ -317,6 +317,11 @@ def test_classifier_separating_classes_stays_finite():
     (lambda: cl.DensityVerifier(10).draw(normals(2), 5, rng(), cl.Normal._from_params(np.zeros(3), np.ones(3))),
      ValueError, "world"),
     (lambda: cl.filters.auc(np.zeros((2, 3)), np.zeros((3, 3))), ValueError, "positive"),
+    (lambda: cl.filters.auc([["1", "2"]], [[0.0]]), TypeError, "positive"),
+    (lambda: cl.filters.auc([[0.0]], [[True, False]]), TypeError, "negative"),
+    (lambda: cl.filters.auc([[0.0, np.nan]], [[0.0]]), ValueError, "positive"),
+    (lambda: cl.filters.auc(np.zeros((1, 2, 2)), np.zeros((1, 2))), ValueError, "positive"),
+    (lambda: cl.filters.auc([[0.0]], object()), TypeError, "negative"),
 ])
 def test_learned_verifiers_bad_input(make, exc, name):
     with pytest.raises(exc, match=name):

@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from .._validate import check_finite_array, check_int, check_positive, check_real, check_rng
+from .._validate import check_budget, check_finite_array, check_int, check_positive, check_real, check_rng
 from ..distributions import Distribution
 
 __all__ = ["LinearModel", "LinearRegressionWorld", "OLSFit", "RidgeFit"]
@@ -121,6 +121,7 @@ class LinearModel(Distribution):
         else:
             replicates = check_int("replicates", replicates, minimum=1)
         shape = (size, self.d) if replicates is None else (replicates, size, self.d)
+        check_budget("size (times replicates and d)", (replicates or 1) * size * self.d)
         z = rng.standard_normal(shape)
         return z if self._factor is None else z @ self._factor.T
 

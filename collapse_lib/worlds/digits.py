@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .._validate import check_int, check_rng
+from .._validate import check_budget, check_finite_array, check_int, check_rng
 
 __all__ = ["DigitWorld", "load_digit_world", "digit_mosaic"]
 
@@ -67,6 +67,7 @@ class DigitWorld:
     def sample(self, size, rng):
         """Draw ``size`` real digits with replacement; return their codes ``(size, d)``."""
         size = check_int("size", size, minimum=0)
+        check_budget("size", size * self.dim)
         check_rng(rng)
         return self.codes[rng.integers(0, len(self.codes), size)]
 
@@ -86,7 +87,6 @@ class DigitWorld:
         return labels.reshape(codes.shape[:-1])
 
 
-@functools.lru_cache(maxsize=4)
 def load_digit_world(n_components=20):
     """Load the real digits as a :class:`DigitWorld` (offline, deterministic, cached).
 
@@ -102,7 +102,13 @@ def load_digit_world(n_components=20):
 
     Introduced in chapter 6, "Collapse you can see".
     """
-    n_components = check_int("n_components", n_components, minimum=1, maximum=64)
+    # checked before the cache: a list or an array would otherwise fail as "unhashable"
+    return _load_digit_world(check_int("n_components", n_components, minimum=1, maximum=64))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_digit_world(n_components):
+    """The cached work of :func:`load_digit_world` (``n_components`` already checked)."""
     from sklearn.datasets import load_digits
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LogisticRegression
@@ -135,11 +141,17 @@ def digit_mosaic(images, ncols, pad=1):
 
     Introduced in chapter 6, "Collapse you can see".
     """
-    images = np.asarray(images, dtype=float).reshape(-1, 8, 8)
+    images = check_finite_array("images", images, ndim=(2, 3), min_size=0)
+    if images.shape[1:] not in ((64,), (8, 8)):
+        raise ValueError(f"images must have shape (m, 64) or (m, 8, 8), got {images.shape}")
+    images = images.reshape(-1, 8, 8)
     ncols = check_int("ncols", ncols, minimum=1)
     pad = check_int("pad", pad, minimum=0)
     rows = max(1, -(-len(images) // ncols))
     step = 8 + pad
+    check_budget("pad", step * step)                           # one padded cell
+    check_budget("ncols (times 8 + pad)", ncols * step)        # one row of the mosaic
+    check_budget("images, ncols and pad (the mosaic's pixels)", (rows * step - pad) * (ncols * step - pad))
     out = np.zeros((rows * step - pad, ncols * step - pad))
     for i, img in enumerate(images):
         r, c = divmod(i, ncols)

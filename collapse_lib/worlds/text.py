@@ -40,7 +40,7 @@ import sys
 
 import numpy as np
 
-from .._validate import check_int, check_rng
+from .._validate import check_budget, check_int, check_rng
 from ..distributions import Distribution
 
 __all__ = ["END", "UNK", "tokenize", "Vocabulary", "TextCorpus", "TextWorld", "python_docs", "LICENCE"]
@@ -318,7 +318,9 @@ class TextWorld(Distribution):
         self.corpus = corpus
         self.vocab_size = corpus.vocab_size
         self.counts = corpus.counts
-        self.batch_shape = () if replicates is None else (check_int("replicates", replicates, minimum=1),)
+        if replicates is not None:   # one stream per replicate: refused above the element budget
+            replicates = check_budget("replicates", check_int("replicates", replicates, minimum=1))
+        self.batch_shape = () if replicates is None else (replicates,)
         self._mean_length = corpus.train.size / corpus.train_sentences
 
     def _take(self, i):
@@ -329,6 +331,7 @@ class TextWorld(Distribution):
         size = check_int("size", size, minimum=0)
         check_rng(rng)
         rows = self.batch_shape[0] if self.batch_shape else 1
+        check_budget("size (times replicates)", rows * size)
         out = np.empty((rows, size), dtype=np.int64)
         if size:
             starts, lengths, flat = self.corpus._starts, self.corpus._lengths, self.corpus.train
