@@ -15,6 +15,7 @@ import numpy as np
 from scipy import special
 
 from ._validate import (
+    check_budget,
     check_finite_array,
     check_int,
     check_probabilities,
@@ -119,6 +120,12 @@ class Distribution:
         """Draw ``size`` points per replicate with the generator ``rng``."""
         raise NotImplementedError
 
+    def _sample_size(self, size):
+        """``size`` as an int >= 0, refused (naming it) if the draw would exceed the element budget."""
+        size = check_int("size", size, minimum=0)
+        check_budget("size (times replicates)", size * self.replicates)
+        return size
+
     def _scalar(self, value):
         value = np.asarray(value)
         return float(value) if value.ndim == 0 else value
@@ -211,7 +218,7 @@ class Normal(Distribution):
 
     def sample(self, size, rng):
         """Draw ``size`` points: shape ``(size,)``, or ``(R, size)`` for a batch."""
-        size = check_int("size", size, minimum=0)
+        size = self._sample_size(size)
         check_rng(rng)
         z = rng.standard_normal(self.batch_shape + (size,))
         if self.batch_shape:
@@ -330,7 +337,7 @@ class NormalMixture(Distribution):
 
     def sample(self, size, rng):
         """Draw ``size`` points: shape ``(size,)``, or ``(R, size)`` for a batch."""
-        size = check_int("size", size, minimum=0)
+        size = self._sample_size(size)
         check_rng(rng)
         w = self.weights.reshape(-1, self.n_components)
         comp = categorical_indices(_cdf_rows(w), size, rng)
@@ -419,7 +426,7 @@ class Categorical(Distribution):
 
     def sample(self, size, rng):
         """Draw ``size`` ids: shape ``(size,)``, or ``(R, size)`` for a batch."""
-        size = check_int("size", size, minimum=0)
+        size = self._sample_size(size)
         check_rng(rng)
         p = self.probs.reshape(-1, self.n_categories)
         ids = categorical_indices(_cdf_rows(p), size, rng)

@@ -70,6 +70,12 @@ def log_density(dist, x):
     return np.where(np.isnan(out), -np.inf, out)
 
 
+def _replicates(model):
+    """Rows of a model's batch (1 for an unbatched model)."""
+    shape = getattr(model, "batch_shape", ())
+    return int(shape[0]) if shape else 1
+
+
 def _rows(model, samples):
     """Samples as rows ``(R, k)``; the flag says whether to drop the row axis."""
     if getattr(model, "batch_shape", ()) == ():
@@ -137,6 +143,7 @@ class QualityFilter(Filter):
 
     def draw(self, model, k, rng, world=None):
         k = check_int("k", k, minimum=0)
+        check_budget("k (times the pool drawn to keep it, and replicates)", self.pool_size(k) * _replicates(model))
         check_rng(rng)
         samples, single = _rows(model, model.sample(self.pool_size(k), rng))
         score = log_density(model, samples if not single else samples[0])
@@ -278,6 +285,7 @@ class OracleVerifier(Filter):
         check_rng(rng)
         if world is None:
             raise ValueError("world must be given: a verifier checks samples against the real world")
+        check_budget("k (times pool and replicates)", self.pool * k * _replicates(model))
         raw = model.sample(self.pool * k, rng)
         samples, single = _rows(model, raw)
         if k == 0:
@@ -497,6 +505,7 @@ class _LearnedVerifier(Filter):
         check_rng(rng)
         if world is None:
             raise ValueError(f"world must be given: {self._needs}")
+        check_budget("k (times pool and replicates)", self.pool * k * _replicates(model))
         single = getattr(model, "batch_shape", ()) == ()
         rows = 1 if single else model.batch_shape[0]
         self._start(world, rng, rows)

@@ -112,9 +112,10 @@ CASES = {
     "collapse_lib.course.tolerance": (lambda: dict(label=_LABEL), {"label": "choice"}),
     "collapse_lib.course.check": (lambda: dict(label=_LABEL, answer=0.5, reveal=False, quiet=True),
                                   {"label": "choice", "answer": "real", "reveal": "choice", "quiet": "choice"}),
-    # answers is a dict of label -> number (its checks are tested in test_course.py).
+    # answers is a dict of label -> number: walked with the kind "model", whose values (3, a
+    # string, a bare object) are each not such a dict (its labels and numbers: test_course.py).
     "collapse_lib.course.submit": (lambda: dict(assignment="A1", answers={"a1-model0-tail": 0.01}),
-                                   {"assignment": "choice"}),
+                                   {"assignment": "choice", "answers": "model"}),
     "collapse_lib.course.mean_se": (lambda: dict(x=[1.0, 2.0, 4.0]), {"x": "array"}),
     "collapse_lib.course.median_se": (lambda: dict(x=[1.0, 2.0, 4.0]), {"x": "array"}),
     "collapse_lib.course.share_se": (lambda: dict(flags=[True, False, True]), {"flags": "choice"}),
@@ -127,12 +128,17 @@ CASES = {
     "collapse_lib.plotting.use_house_style": (lambda: dict(), {}),
     "collapse_lib.plotting.figure": (lambda: dict(ncols=1, nrows=1, width=2.0, height=1.5),
                                      {"ncols": "int:1", "nrows": "int:1", "width": "pos", "height": "pos"}),
+    # band passes NaN and inf on to matplotlib (a NaN leaves a gap), so the walk's [nan] and
+    # [inf] are refused here only because their length (1) differs from x's (2); strings,
+    # bools, objects and 3-D arrays are refused as such.
     "collapse_lib.plotting.band": (lambda: dict(ax=_axes(), x=[0.0, 1.0], lo=[0.0, 0.5], hi=[1.0, 2.0],
                                                 mid=[0.5, 1.0], alpha=0.2),
                                    {"ax": "model", "x": "array", "lo": "array", "hi": "array", "mid": "array",
                                     "alpha": "frac"}),
+    # summary (a dict from Run.summary) is walked with the kind "model": 3, a string or a bare
+    # object are each not such a dict.
     "collapse_lib.plotting.summary_band": (lambda: dict(ax=_axes(), summary=_summary(), center="median"),
-                                           {"ax": "model", "center": "choice"}),
+                                           {"ax": "model", "summary": "model", "center": "choice"}),
     "collapse_lib.plotting.finish": (lambda: dict(fig=_axes().figure), {"fig": "model"}),
     "collapse_lib.plotting.player": (lambda: dict(animation=_animation(), alt="a line", name="walk",
                                                   label="frame", default_mode="once"),

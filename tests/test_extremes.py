@@ -281,6 +281,17 @@ def test_words_refuse_nan_and_text_sizes():
     (lambda: digits.load_digit_world(8).sample(10**12, np.random.default_rng(0)), "size"),
     (lambda: digits.digit_mosaic(np.zeros((2, 64)), ncols=10**12), "ncols"),
     (lambda: digits.digit_mosaic(np.zeros((2, 64)), ncols=2, pad=10**12), "pad"),
+    (lambda: cl.Normal(0.0, 1.0).sample(10**12, np.random.default_rng(0)), "size"),
+    (lambda: cl.Normal(np.zeros(10**6), 1.0).sample(10**6, np.random.default_rng(0)), "size"),
+    (lambda: cl.NormalMixture([0.5, 0.5], [0.0, 1.0], [1.0, 1.0]).sample(10**12, np.random.default_rng(0)), "size"),
+    (lambda: cl.Categorical([0.5, 0.5]).sample(10**12, np.random.default_rng(0)), "size"),
+    (lambda: cl.Empirical([0.0, 1.0]).sample(10**12, np.random.default_rng(0)), "size"),
+    (lambda: cl.Moons().sample(10**12, np.random.default_rng(0)), "size"),
+    (lambda: cl.QualityFilter(0.5).draw(cl.Normal(0.0, 1.0), 10**12, np.random.default_rng(0)), "k"),
+    (lambda: cl.OracleVerifier().draw(cl.Normal(0.0, 1.0), 10**12, np.random.default_rng(0), cl.Normal(0.0, 1.0)),
+     "k"),
+    (lambda: cl.DensityVerifier(10).draw(cl.Normal(0.0, 1.0), 10**12, np.random.default_rng(0), cl.Normal(0.0, 1.0)),
+     "k"),
 ])
 def test_memory_guard_on_filters_regression_digits_and_grids(call, name):
     # each would ask for terabytes; the guard refuses before allocating, naming the parameter

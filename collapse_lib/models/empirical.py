@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_finite_array, check_int, check_rng
+from .._validate import check_finite_array, check_rng
 from ..distributions import Distribution, _as_points
 from ..families import Family
 
@@ -149,7 +149,7 @@ class Empirical(Distribution):
 
     def sample(self, size, rng):
         """Resample ``size`` stored points with replacement per replicate."""
-        size = check_int("size", size, minimum=0)
+        size = self._sample_size(size)
         check_rng(rng)
         pts = self.points.reshape(-1, self.size)
         idx = rng.integers(0, self.size, size=(pts.shape[0], size))

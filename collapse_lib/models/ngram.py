@@ -535,7 +535,7 @@ class NGramModel(Distribution):
             generated token by token from the (decoded) next-token
             distribution; all sentences of all replicates advance together.
         """
-        size = check_int("size", size, minimum=0)
+        size = self._sample_size(size)
         check_rng(rng)
         if decoding is not None and not isinstance(decoding, Decoding):
             raise TypeError(f"decoding must be a Decoding or None, got {type(decoding).__name__}")
