@@ -127,8 +127,8 @@ CASES = {
     S + "digit_collapse.simulate_digits": (
         lambda: dict(world=_digit_world(), family=_digit_fit(), n=20, generations=1, replicates=1, seed=0,
                      n_eval=10),
-        {"world": "model", "family": "model", "n": "size:1", "generations": "size:0", "replicates": "size:1",
-         "seed": "int:0", "n_eval": "size:1"}),
+        {"world": "model", "family": "model", "scheme": "model", "n": "size:1", "generations": "size:0",
+         "replicates": "size:1", "seed": "int:0", "n_eval": "size:1"}),
     S + "digit_collapse.class_shares": (lambda: dict(world=_digit_world(), codes=_label_codes()),
                                         {"world": "model", "codes": "array"}),
     S + "digit_collapse.class_spread": (lambda: dict(world=_digit_world(), codes=_label_codes()),
@@ -153,7 +153,8 @@ CASES = {
     S + "explorer.Control": (lambda: dict(name="n", label="points", default=5, low=1, high=10, step=1),
                              {"low": "real", "high": "real", "step": "pos"}),
     S + "explorer.AnchorExplorer": (lambda: dict(replicates=2, seed=0, n=20, generations=8),
-                                    {"replicates": "size:1", "seed": "int:0"}),
+                                    {"replicates": "size:1", "seed": "int:0", "n": "choice", "generations": "choice",
+                                     "anchor": "choice"}),
     S + "explorer.RareModeExplorer": (lambda: dict(replicates=2, seed=0), {"replicates": "size:1", "seed": "int:0"}),
     S + "explorer.GaussianRefitExplorer": (lambda: dict(replicates=2, seed=0),
                                            {"replicates": "size:1", "seed": "int:0"}),
@@ -164,7 +165,7 @@ CASES = {
                                        {"world": "model", "threshold": "real", "replicates": "size:1",
                                         "seed": "int:0"}),
     S + "explorer.explore": (lambda: dict(threshold=5.0, replicates=2, seed=0, n=20, generations=2, at=1),
-                             {"threshold": "real", "replicates": "size:1", "seed": "int:0", "n": "int:1",
+                             {"world": "model", "at": "int:0", "threshold": "real", "replicates": "size:1", "seed": "int:0", "n": "int:1",
                               "generations": "int:1", "family": "choice", "scheme": "choice",
                               "filter": "choice", "metric": "choice", "anchor": "frac"}),
     # fallible_verifiers
@@ -209,7 +210,7 @@ CASES = {
     S + "language.sentences_of": (lambda: dict(tokens=_tokens(), complete=True), {"tokens": "fits"}),
     S + "language.sentence_features": (
         lambda: dict(tokens=_tokens(), reference=_verifier().reference, model=_ngram(2, replicates=2)),
-        {"tokens": "fits", "model": "model"}),
+        {"tokens": "fits", "reference": "model", "model": "model"}),
     S + "language.LearnedVerifier": (lambda: dict(corpus=_corpus(), m=8, keep=0.5, seed=0, floor=0.001,
                                                   rule="weighted"),
                                      {"corpus": "model", "m": "size:4", "keep": "frac", "seed": "int:0",
@@ -222,9 +223,11 @@ CASES = {
     # monitor
     S + "monitor.Detector": (lambda: dict(reference=_world().sample(100, RNG(0)), threshold=5.0, alpha=0.01,
                                           tests=("tail", "ks"), tail_rate=0.03),
-                             {"reference": "array", "threshold": "real", "alpha": "frac", "tail_rate": "frac"}),
+                             {"reference": "array", "threshold": "real", "alpha": "frac", "tail_rate": "frac",
+                              "tests": "choice"}),
     S + "monitor.alarm_rates": (lambda: dict(run=_run(), detector=_detector(), batch_size=20, rng=RNG(0)),
-                                {"run": "model", "detector": "model", "batch_size": "size:1", "rng": "rng"}),
+                                {"run": "model", "detector": "model", "batch_size": "size:1", "rng": "rng",
+                                 "alpha": "frac"}),
     S + "monitor.check_run": (lambda: dict(run=_run(), detector=_detector(), batch_size=20, rng=RNG(0)),
                               {"run": "model", "detector": "model", "batch_size": "size:1", "rng": "rng"}),
     S + "monitor.rate_se": (lambda: dict(alarms=[True, False, True]), {}),
@@ -253,13 +256,14 @@ CASES = {
         lambda: dict(world=_regression_world(), fit=collapse_lib.OLSFit(), T=5, generations=2, replicates=2,
                      seed=0),
         {"world": "model", "fit": "model", "T": "size:1", "generations": "size:0", "scheme": "choice",
-         "design": "choice", "replicates": "size:1", "seed": "int:0"}),
+         "design": "choice", "replicates": "size:1", "seed": "int:0", "label_noise": "real",
+         "T_downstream": "size:1"}),
     # scheme_comparison
     S + "scheme_comparison.compare_schemes": (
         lambda: dict(world=_world(), family=collapse_lib.NormalFit(), schemes={"replace": collapse_lib.Replace()},
                      n=10, generations=2, replicates=2, seed=0),
         {"world": "model", "family": "model", "n": "int:1", "generations": "int:0", "replicates": "size:1",
-         "seed": "int:0"}),
+         "seed": "int:0", "record_every": "int:1"}),
     # source
     S + "source.source_world": (lambda: dict(), {}),
     # stability
@@ -311,6 +315,7 @@ CASES = {
     S + "taxonomy.measure": (lambda: dict(scenario=_scenario(), world=_world(), family=collapse_lib.NormalFit(),
                                           generations=2, replicates=2, seed=0, n=20, threshold=5.0),
                              {"scenario": "model", "world": "model", "family": "model", "generations": "size:1",
+                              "thresholds": "model", "record_every": "int:1",
                               "replicates": "size:1", "seed": "int:0", "n": "int:10", "threshold": "real"}),
     S + "taxonomy.measure_table": (lambda: dict(scenarios=(_scenario(),), world=_world(),
                                                 family=collapse_lib.NormalFit(), generations=2, replicates=2, n=20),

@@ -279,6 +279,8 @@ class Check:
 
 
 def _check_tests(tests):
+    if isinstance(tests, str) or not hasattr(tests, "__iter__"):
+        raise TypeError(f"tests must be a non-empty subset of ('tail', 'ks') given as a tuple, got {tests!r}")
     tests = tuple(tests)
     if not tests or any(t not in ("tail", "ks") for t in tests) or len(set(tests)) != len(tests):
         raise ValueError(f"tests must be a non-empty subset of ('tail', 'ks'), got {tests}")

@@ -786,6 +786,14 @@ def measure(scenario, world=None, family=None, generations=30, replicates=200, s
     -------
     Measurement
 
+    Raises
+    ------
+    ValueError
+        Besides wrong arguments: when the family fitted once on ``n`` real points
+        keeps none of the world's mass above ``threshold`` in every replicate (the
+        tail score, retained over the real-only value, would be 0 / 0), or matches
+        the world exactly (a distance ratio over 0).
+
     Notes
     -----
     Both scores are taken relative to the same family fitted once on ``n``
