@@ -66,7 +66,9 @@ def set_element_budget(elements):
 def check_budget(name, elements):
     """Raise ValueError naming ``name`` if allocating ``elements`` would exceed the budget.
 
-    ``elements`` may be a product of sizes computed with Python ints (no overflow).
+    ``elements`` may be a product of sizes computed with Python ints (no overflow); it must
+    be a whole number >= 0 (a float holding one is accepted), else ``name`` is named in a
+    TypeError or ValueError.
     """
     if isinstance(elements, (bool, np.bool_)) or not isinstance(elements, numbers.Real):
         raise TypeError(f"{name} must give a whole number of array elements, got {type(elements).__name__} "
@@ -132,7 +134,11 @@ def _bound(label, bound):
 
 
 def check_int(name, value, minimum=None, maximum=None):
-    """Return ``value`` as an int, or raise naming ``name`` and the range."""
+    """Return ``value`` as an int, or raise naming ``name`` and the range.
+
+    ``minimum`` and ``maximum`` are integers or None (no bound); anything else is a
+    TypeError naming them.
+    """
     minimum, maximum = _bound("minimum", minimum), _bound("maximum", maximum)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")

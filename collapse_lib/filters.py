@@ -430,6 +430,10 @@ class _LearnedVerifier(Filter):
     on the same points (an oracle's score, for evaluation only). The held-out points come
     from a generator seeded once per run from the run's generator, so switching the
     evaluation off (``holdout=0``) leaves the loop's own draws unchanged.
+
+    ``m``, ``pool``, ``holdout`` (and a draw's ``pool * k`` candidates per replicate) are
+    refused with a ValueError naming them above the element budget (see
+    :func:`collapse_lib._validate.set_element_budget`), before anything is allocated.
     """
 
     _needs = "a verifier learns from real samples of the world"

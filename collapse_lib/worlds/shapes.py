@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .._validate import check_finite_array, check_int, check_positive, check_rng
+from .._validate import check_finite_array, check_positive, check_rng
 from ..distributions import Distribution
 
 __all__ = ["Blobs", "Moons", "Circles", "SwissRoll"]
@@ -165,7 +165,7 @@ class Blobs(Distribution):
 
     def sample(self, size, rng):
         """Draw ``size`` points, shape ``(size, d)``."""
-        size = check_int("size", size, minimum=0)
+        size = self._sample_size(size)
         check_rng(rng)
         k = rng.integers(0, len(self.centers), size=size)
         return self.centers[k] + self.std * rng.standard_normal((size, self.dim))
@@ -224,7 +224,7 @@ class Circles(Distribution):
 
     def sample(self, size, rng):
         """Draw ``size`` points, shape ``(size, 2)``."""
-        size = check_int("size", size, minimum=0)
+        size = self._sample_size(size)
         check_rng(rng)
         radius = np.where(rng.random(size) < 0.5, 1.0, self.factor)
         angle = 2.0 * np.pi * rng.random(size)
@@ -279,7 +279,7 @@ class Moons(_CurveWorld):
 
     def sample(self, size, rng):
         """Draw ``size`` points, shape ``(size, 2)``."""
-        size = check_int("size", size, minimum=0)
+        size = self._sample_size(size)
         check_rng(rng)
         upper = rng.random(size) < 0.5
         a = np.pi * rng.random(size)
@@ -340,7 +340,7 @@ class SwissRoll(_CurveWorld):
 
     def sample(self, size, rng):
         """Draw ``size`` points, shape ``(size, dims)``."""
-        size = check_int("size", size, minimum=0)
+        size = self._sample_size(size)
         check_rng(rng)
         t = 1.5 * np.pi * (1.0 + 2.0 * rng.random(size))
         height = 21.0 * rng.random(size)
