@@ -101,7 +101,8 @@ CASES = {
                                         {"a": "array", "b": "array", "paired": "choice", "threshold": "pos"}),
     # course ----------------------------------------------------------------------------
     # register returns the decorator; nothing is registered until it is applied, so the
-    # label stays free. label, where and question are free text (checked in test_course.py).
+    # label stays free. where and question are free text; a blank or already registered label
+    # is refused (tested in test_course.py).
     "collapse_lib.course.register": (lambda: dict(label="boundary-walk-unused", where="nowhere",
                                                   question="nothing", sig=3, slack=0.5),
                                      {"sig": "int:1:8", "slack": "real"}),

@@ -108,7 +108,24 @@ def test_register_refuses_a_label_twice_and_bad_settings():
         cl.course.register("zz-new", "x", "y", sig=0)
     with pytest.raises(ValueError, match="slack"):
         cl.course.register("zz-new", "x", "y", slack=-1)
+    for label in ("", "  ", " zz-new", 3):
+        with pytest.raises(ValueError, match="label"):
+            cl.course.register(label, "x", "y")
     assert "zz-new" not in cl.course.labels()
+
+
+def test_check_and_helpers_refuse_malformed_input():
+    with pytest.raises(TypeError, match="reveal"):
+        cl.course.check("ps-no-tail", 0.5, reveal="yes", quiet=True)
+    with pytest.raises(TypeError, match="quiet"):
+        cl.course.check("ps-no-tail", 0.5, quiet=1)
+    with pytest.raises(ValueError, match="x"):
+        cl.course.mean_se([1.0])                      # a standard error needs two values
+    with pytest.raises(ValueError, match="x"):
+        cl.course.median_se([1.0, np.nan])
+    with pytest.raises(TypeError, match="flags"):
+        cl.course.share_se(["yes", "no"])
+    assert cl.course.share_se([True, False, True, True])[0] == 0.75
 
 
 def test_submit_prints_the_answers_line(capsys):
