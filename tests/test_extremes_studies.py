@@ -138,3 +138,10 @@ def test_check_run_names_a_wrong_run_or_detector():
         monitor.alarm_rates(run, 3, 10, np.random.default_rng(0))
     with pytest.raises(ValueError, match="batch_size"):
         monitor.check_run(run, watch, 10**12, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("parts", [object(), 3, "ab"])
+def test_filter_blend_names_parts_for_a_non_sequence(parts):
+    from collapse_lib.studies.fallible_verifiers import FilterBlend
+    with pytest.raises(TypeError, match="parts"):
+        FilterBlend(parts)

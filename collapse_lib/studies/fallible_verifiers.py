@@ -39,6 +39,8 @@ class FilterBlend(Filter):
     """
 
     def __init__(self, parts):
+        if isinstance(parts, (str, bytes)) or not hasattr(parts, "__iter__"):
+            raise TypeError(f"parts must be a sequence of (filter, share) pairs, got {type(parts).__name__}")
         parts = list(parts)
         if not parts:
             raise ValueError("parts must contain at least one (filter, share) pair")
