@@ -352,7 +352,6 @@ class GaussianMixtureFit(Family):
         else:
             reg = self.reg_covar / scale**2
         w, means, covs = self._init_nd(z, mu, scale, reg)
-        eye = np.eye(d)
         tiny = 1e-12 * m
         const = d * _LOG_2PI
         if d <= _MOMENT_DIM:
@@ -391,18 +390,7 @@ class GaussianMixtureFit(Family):
             new_m = np.einsum("krm,rmd->krd", resp, za) / safe[..., None]
             diff = za[None] - new_m[:, :, None, :]                       # (K, Ra, m, d)
             scatter = np.swapaxes(resp[..., None] * diff, -1, -2) @ diff  # (K, Ra, d, d)
-            if self.covariance_type == "tied":
-                shared = scatter.sum(axis=0) / za.shape[1]
-                new_c = np.broadcast_to(shared, scatter.shape)
-            else:
-                new_c = scatter / safe[..., None, None]
-                if self.covariance_type == "diag":
-                    new_c = new_c * eye
-            new_c = new_c + rega[None, :, None, None] * eye
-            ma = np.where(ok[..., None], new_m, ma)
-            ca = np.where(ok[..., None, None], new_c, ca)
-            wa = np.where(ok, nk, 0.0)
-            wa = wa / wa.sum(axis=0, keepdims=True)
+            wa, ma, ca = self._m_update(nk, ok, new_m, scatter, m, rega, ma, ca)
             w[:, active], means[:, active], covs[:, active] = wa, ma, ca
             resp, ll = e_step(za, wa, ma, ca)
             new = ll.mean(axis=1)
@@ -432,7 +420,6 @@ class GaussianMixtureFit(Family):
         """
         r, m, d = z.shape
         k = self.n_components
-        eye = np.eye(d)
         tiny = 1e-12 * m
         const = d * _LOG_2PI
         feats = np.empty((r, m, d * d + d + 1))
@@ -476,17 +463,7 @@ class GaussianMixtureFit(Family):
             new_m = sums[..., d * d: d * d + d] / safe[..., None]
             scatter = sums[..., : d * d].reshape(nk.shape + (d, d)) \
                 - nk[..., None, None] * (new_m[..., :, None] * new_m[..., None, :])
-            if self.covariance_type == "tied":
-                new_c = np.broadcast_to(scatter.sum(axis=0) / m, scatter.shape)
-            else:
-                new_c = scatter / safe[..., None, None]
-                if self.covariance_type == "diag":
-                    new_c = new_c * eye
-            new_c = new_c + rega[None, :, None, None] * eye
-            ma = np.where(ok[..., None], new_m, ma)
-            ca = np.where(ok[..., None, None], new_c, ca)
-            wa = np.where(ok, nk, 0.0)
-            wa = wa / wa.sum(axis=0, keepdims=True)
+            wa, ma, ca = self._m_update(nk, ok, new_m, scatter, m, rega, ma, ca)
             w[:, active], means[:, active], covs[:, active] = wa, ma, ca
             resp, ll = e_step(fta, wa, ma, ca)
             new = ll.sum(axis=1) / m
@@ -499,6 +476,28 @@ class GaussianMixtureFit(Family):
                 active, fa, fta, rega = active[still], fa[still], fta[still], rega[still]
                 resp = resp[still]
         return w, means, covs, trace
+
+    def _m_update(self, nk, ok, new_m, scatter, m, reg, means, covs):
+        """The M-step's covariances and weights from each component's weighted scatter.
+
+        ``nk`` (K, Ra) are the components' responsibilities summed, ``ok`` where they are
+        above the floor (a component below it keeps its last mean and covariance and gets
+        weight 0), ``scatter`` (K, Ra, d, d) the weighted scatter around ``new_m``, ``m`` the
+        number of points, ``reg`` (Ra,) the regulariser added to every diagonal. Returns the
+        weights, means and covariances of the active replicates.
+        """
+        eye = np.eye(scatter.shape[-1])
+        if self.covariance_type == "tied":
+            new_c = np.broadcast_to(scatter.sum(axis=0) / m, scatter.shape)
+        else:
+            new_c = scatter / np.where(ok, nk, 1.0)[..., None, None]
+            if self.covariance_type == "diag":
+                new_c = new_c * eye
+        new_c = new_c + reg[None, :, None, None] * eye
+        means = np.where(ok[..., None], new_m, means)
+        covs = np.where(ok[..., None, None], new_c, covs)
+        weights = np.where(ok, nk, 0.0)
+        return weights / weights.sum(axis=0, keepdims=True), means, covs
 
     def _nd_model(self, w, means, covs, mu, sd, scale, trace):
         """The fitted mixture in data units (components sorted by the first mean coordinate), and the trace."""
