@@ -433,7 +433,7 @@ class _LearnedVerifier(Filter):
 
     ``m``, ``pool``, ``holdout`` (and a draw's ``pool * k`` candidates per replicate) are
     refused with a ValueError naming them above the element budget (see
-    :func:`collapse_lib._validate.set_element_budget`), before anything is allocated.
+    ``collapse_lib._validate.set_element_budget``), before anything is allocated.
     """
 
     _needs = "a verifier learns from real samples of the world"

@@ -139,7 +139,7 @@ def digit_mosaic(images, ncols, pad=1):
     -------
     ndarray, shape (rows * (8 + pad) - pad, ncols * (8 + pad) - pad)
 
-    A mosaic above the element budget (:func:`collapse_lib._validate.set_element_budget`)
+    A mosaic above the element budget (``collapse_lib._validate.set_element_budget``)
     is refused with a ValueError naming ``ncols`` or ``pad``, before allocating.
 
     Introduced in chapter 6, "Collapse you can see".

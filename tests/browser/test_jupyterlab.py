@@ -134,7 +134,9 @@ def _stored_numbers(name):
 
 
 def _rendered_prose(page):
-    return "\n".join(page.locator(".jp-MarkdownCell .myst").all_inner_texts())
+    """The rendered prose's text, closed solution dropdowns included (textContent, not innerText:
+    a number quoted in a solution is rendered inside a closed <details> and must be there too)."""
+    return "\n".join(page.locator(".jp-MarkdownCell .myst").all_text_contents())
 
 
 def _visible_source(page):
