@@ -15,6 +15,8 @@ is new (a rule not in ``THEME_KNOWN``), so a theme upgrade that adds a problem i
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -56,7 +58,19 @@ RUN_AXE = """async () => {
 }""" % (json.dumps(list(THEME_SELECTORS)), CONTENT)
 
 
+def _redirect_target(page_path):
+    """The page a redirect stub (index.html: one meta refresh) leads to, else the page itself.
+
+    Auditing the stub raced its refresh: axe sometimes ran on the target before its body had
+    parsed and reported no main landmark and no h1. The target is audited directly instead.
+    """
+    text = (SITE / page_path).read_text(encoding="utf-8", errors="replace")[:500]
+    match = re.match(r'\s*<meta http-equiv="refresh" content="\d+;\s*url=([^"]+)"\s*/?>\s*$', text, re.I)
+    return os.path.normpath(os.path.join(os.path.dirname(page_path), match.group(1))) if match else page_path
+
+
 def _audit(browser, base, page_path, mode):
+    page_path = _redirect_target(page_path)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
     page = context.new_page()
