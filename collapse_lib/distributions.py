@@ -120,10 +120,13 @@ class Distribution:
         """Draw ``size`` points per replicate with the generator ``rng``."""
         raise NotImplementedError
 
-    def _sample_size(self, size):
-        """``size`` as an int >= 0, refused (naming it) if the draw would exceed the element budget."""
+    def _sample_size(self, size, per_point=1):
+        """``size`` as an int >= 0, refused (naming it) if the draw would exceed the element budget.
+
+        ``per_point`` is the number of array elements the draw allocates per point and replicate.
+        """
         size = check_int("size", size, minimum=0)
-        check_budget("size (times replicates)", size * self.replicates)
+        check_budget("size (times replicates)", size * self.replicates * per_point)
         return size
 
     def _scalar(self, value):

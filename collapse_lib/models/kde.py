@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 from scipy import special
 
-from .._validate import check_budget, check_choice, check_finite_array, check_int, check_positive, check_rng
+from .._validate import check_choice, check_finite_array, check_positive, check_rng
 from ..distributions import Distribution, NormalMixture
 from ..families import Family
 
@@ -165,10 +165,9 @@ class KernelDensity(Distribution):
 
     def sample(self, size, rng):
         """Draw ``size`` points: ``(R, size, d)``, or ``(R, size)`` for one-dimensional data."""
-        size = check_int("size", size, minimum=0)
-        check_rng(rng)
         r, m, d = self.points.shape
-        check_budget("size", size * r * (2 * d + 1))
+        size = self._sample_size(size, per_point=2 * d + 1)
+        check_rng(rng)
         idx = rng.integers(0, m, size=(r, size))
         centre = np.take_along_axis(self.points, idx[..., None], axis=1)
         z = rng.standard_normal((r, size, d))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_budget, check_finite_array, check_int, check_probabilities, check_rng
+from .._validate import check_finite_array, check_int, check_probabilities, check_rng
 from ..distributions import Distribution, _cdf_rows, categorical_indices
 from ..exact import GaussianStats
 from ..families import Family
@@ -219,9 +219,8 @@ class MultivariateNormal(Distribution):
 
     def sample(self, size, rng):
         """Draw ``size`` points: shape ``(size, d)``, or ``(R, size, d)`` for a batch."""
-        size = check_int("size", size, minimum=0)
+        size = self._sample_size(size, per_point=2 * self.dim)
         check_rng(rng)
-        check_budget("size", size * int(np.prod(self.batch_shape)) * self.dim * 2)
         f = self.factor
         z = rng.standard_normal(self.batch_shape + (size, f.shape[-1]))
         return self._mean[..., None, :] + z @ np.swapaxes(f, -1, -2)
@@ -466,10 +465,9 @@ class MultivariateNormalMixture(Distribution):
 
     def sample(self, size, rng):
         """Draw ``size`` points: ``(size, d)``, or ``(R, size, d)`` for a batch."""
-        size = check_int("size", size, minimum=0)
-        check_rng(rng)
         k, d = self.n_components, self.dim
-        check_budget("size", size * int(np.prod(self.batch_shape)) * (2 * d + 2))
+        size = self._sample_size(size, per_point=2 * d + 2)
+        check_rng(rng)
         w = self.weights.reshape(-1, k)
         comp = categorical_indices(_cdf_rows(w), size, rng)              # (B, size)
         if self._factors is None:

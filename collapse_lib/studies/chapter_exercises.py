@@ -28,6 +28,7 @@ from .. import theory
 from ..course import register
 from ..worlds import english_words
 from . import collapse_or_thrive, multivariate_collapse, source, stability, tails, vocabulary
+from .exercises import running_world
 
 __all__ = ["CHAPTER_ANSWERS"]
 
@@ -55,11 +56,6 @@ CHAPTER_ANSWERS = {
     "ex-errata-threshold": ("appendix-errata.ipynb", 'f"{num.ex_t7_model:.1e}"'),
     "ex-metrics-units": ("appendix-metrics.ipynb", 'f"{num.ex3_units:.2f}"'),
 }
-
-
-def _running_world():
-    from .exercises import running_world
-    return running_world()
 
 
 def _half_life(p, n, fits):
@@ -92,7 +88,7 @@ def _src_anchor_half_share():
 @register("ex-tails-half-life", "Chapter 3, exercise 1",
           "fits until half of the runs lose the rare mode, n = 2000 (exact chain)", slack=0.5)
 def _tails_half_life():
-    return _half_life(_running_world().tail_mass(4.0), 2000, 400), 0.0
+    return _half_life(running_world().tail_mass(4.0), 2000, 400), 0.0
 
 
 @register("ex-tails-source-claim", "Chapter 3, exercise 2",
@@ -162,14 +158,14 @@ def _digits_half_4n():
 @register("ex-filt-how-many", "Chapter 8, exercise 3",
           "smallest m with P(at least one of m real points above 5) >= 0.99", slack=0.5)
 def _filt_one():
-    p = _running_world().tail_mass(5.0)
+    p = running_world().tail_mass(5.0)
     return float(math.ceil(math.log(0.01) / math.log1p(-p))), 0.0
 
 
 @register("ex-filt-how-many-five", "Chapter 8, exercise 3",
           "smallest m with P(at least five of m real points above 5) >= 0.9", slack=0.5)
 def _filt_five():
-    p = _running_world().tail_mass(5.0)
+    p = running_world().tail_mass(5.0)
     m = np.arange(1, 2001)
     return float(m[np.argmax(stats.binom.sf(4, m, p) >= 0.9)]), 0.0
 
@@ -221,5 +217,5 @@ def _errata_threshold():
 @register("ex-metrics-units", "Metrics guide, exercise 'One model in every unit'",
           "squared tail error of a model keeping 2/3 of the tail, in one-generation errors at N = 500")
 def _metrics_units():
-    p = _running_world().tail_mass(5.0)
+    p = running_world().tail_mass(5.0)
     return float((2 / 3 - 1) ** 2 / ((1 - p) / (500 * p))), 0.0
