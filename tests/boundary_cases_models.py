@@ -5,7 +5,7 @@ arguments, {parameter: kind}). NOT_CALLABLE lists public names that are not call
 (constants, base classes, records).
 
 Covered here (issue 14, with issue 13's new families): collapse_lib.schemes, exact,
-models.kde, models.mixture, models.digit_mixture, models.multivariate,
+models.kde, models.mixture, models.multivariate,
 models.sklearn_family and metrics. A parameter left out of a kinds table is one whose
 wrong values have no single meaning to test (an object the function only asks questions
 of, such as exact_unsupported_reason's arguments, or a factory callable).
@@ -73,16 +73,6 @@ CASES = {
                      covariance_type="diag", reg_covar=1e-6),
         {"n_components": "int:1", "n_iter": "int:1", "tol": "pos", "init": "array", "min_std": "pos",
          "covariance_type": "choice", "reg_covar": "pos"}),
-    # models.digit_mixture
-    "collapse_lib.models.digit_mixture.DigitMixture": (
-        lambda: dict(weights=np.full((2, 3), 1 / 3), means=np.zeros((2, 3, 4)),
-                     chol=np.broadcast_to(np.eye(4), (2, 3, 4, 4)).copy()),
-        {"weights": "probs", "means": "array", "chol": "array"}),
-    "collapse_lib.models.digit_mixture.DigitMixtureFit": (
-        lambda: dict(n_components=3, covariance_type="diag", reg_covar=1e-5, max_iter=20, tol=1e-3,
-                     warm_start=False),
-        {"n_components": "int:1", "covariance_type": "choice", "reg_covar": "pos", "max_iter": "int:1",
-         "tol": "real"}),
     # models.multivariate
     "collapse_lib.models.multivariate.MultivariateNormal": (lambda: dict(mean=np.zeros(2), cov=np.eye(2)),
                                                             {"mean": "array", "cov": "array"}),

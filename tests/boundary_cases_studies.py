@@ -76,9 +76,7 @@ def _digit_world():
 
 
 def _digit_fit():
-    from collapse_lib.models.digit_mixture import DigitMixtureFit
-
-    return DigitMixtureFit(2)
+    return collapse_lib.GaussianMixtureFit(2, init="kmeans", reg_covar=1e-6, tol=1e-3)
 
 
 def _codes():
@@ -126,7 +124,7 @@ CASES = {
     # digit_collapse
     S + "digit_collapse.simulate_digits": (
         lambda: dict(world=_digit_world(), family=_digit_fit(), n=20, generations=1, replicates=1, seed=0,
-                     n_eval=10),
+                     n_eval=10, warm_start=True),
         {"world": "model", "family": "model", "scheme": "model", "n": "size:1", "generations": "size:0",
          "replicates": "size:1", "seed": "int:0", "n_eval": "size:1"}),
     S + "digit_collapse.class_shares": (lambda: dict(world=_digit_world(), codes=_label_codes()),

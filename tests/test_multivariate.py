@@ -473,12 +473,11 @@ def test_psd_factor_of_legal_batches():
 
 
 def _sized_models():
-    from collapse_lib.models.digit_mixture import DigitMixture
-
     return [KernelDensity(np.zeros((2, 5, 2)), np.array([0.5, 0.5])),
             cl.MultivariateNormal(np.zeros(2), np.eye(2)),
             cl.MultivariateNormalMixture([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [np.eye(2), np.eye(2)]),
-            DigitMixture(np.full((2, 3), 1 / 3), np.zeros((2, 3, 4)), np.broadcast_to(np.eye(4), (2, 3, 4, 4)).copy())]
+            cl.MultivariateNormalMixture(np.full((2, 3), 1 / 3), np.zeros((2, 3, 4)),
+                                         np.broadcast_to(np.eye(4), (2, 3, 4, 4)).copy())]
 
 
 @pytest.mark.parametrize("i", range(4))
@@ -495,3 +494,22 @@ def test_mixture_fit_refuses_components_beyond_the_element_budget():
         cl.GaussianMixtureFit(10**9).fit(x)
     with pytest.raises(ValueError, match="n_components"):
         cl.GaussianMixtureFit(10**9).fit_with_history(x[0, :, 0])
+
+
+def test_fit_time_init_and_rng_are_the_family_s_own_for_that_fit():
+    # init given to fit replaces the family's for that fit only, on 1-D and d-dimensional data alike
+    x1 = cl.NormalMixture([0.7, 0.3], [0.0, 8.0], [1.0, 1.0]).sample(1200, np.random.default_rng(0)).reshape(3, 400)
+    a = cl.GaussianMixtureFit(2).fit(x1, init=[0.0, 8.0])
+    b = cl.GaussianMixtureFit(2, init=[0.0, 8.0]).fit(x1)
+    np.testing.assert_array_equal(a.means, b.means)
+    np.testing.assert_array_equal(cl.GaussianMixtureFit(2).fit(x1[0], init=[0.0, 8.0]).means, b.means[0])
+    data = two_blob_data(2, 300, 3)
+    start = cl.GaussianMixtureFit(2).fit(data)
+    np.testing.assert_array_equal(cl.GaussianMixtureFit(2).fit(data, init=start).means,
+                                  cl.GaussianMixtureFit(2, init=start).fit(data).means)
+    _, hist = cl.GaussianMixtureFit(2, init="kmeans").fit_with_history(data, rng=np.random.default_rng(1))
+    assert np.all(np.diff(hist, axis=0) >= -1e-10)          # EM from the k-means start never goes down (to rounding)
+    with pytest.raises(TypeError, match="rng"):
+        cl.GaussianMixtureFit(2).fit(data, rng=0)           # a generator or nothing
+    with pytest.raises(ValueError, match="d-dimensional"):
+        cl.GaussianMixtureFit(2).fit(x1, init="kmeans", rng=np.random.default_rng(0))

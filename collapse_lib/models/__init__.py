@@ -7,16 +7,16 @@ EM (:mod:`~collapse_lib.models.mixture`), a kernel density estimate
 (:mod:`~collapse_lib.models.empirical`), a two-component mixture fitted with
 known labels (:mod:`~collapse_lib.models.labelled`), an adapter for any
 model that follows scikit-learn's ``fit``/``sample`` convention
-(:mod:`~collapse_lib.models.sklearn_family`) and Gaussian mixtures of
-``d``-dimensional codes for the handwritten digits
-(:mod:`~collapse_lib.models.digit_mixture`). The Normal and categorical
+(:mod:`~collapse_lib.models.sklearn_family`) and multivariate normals
+(:mod:`~collapse_lib.models.multivariate`). The Gaussian mixture fits
+``d``-dimensional data too, among them the codes of chapter 6's handwritten
+digits. The Normal and categorical
 families the recursion is built on stay in the engine
 (:mod:`collapse_lib.families`). Models import only the engine, never a real
 data set or a chapter's study. The families are re-exported here, and the
 one-dimensional ones are also ``cl.<name>``.
 """
 
-from .digit_mixture import DigitMixture, DigitMixtureFit
 from .empirical import Empirical, EmpiricalFit
 from .kde import KDEFit, bandwidth
 from .labelled import LabelledMixtureFit
@@ -31,7 +31,6 @@ __all__ = [
     "Empirical", "EmpiricalFit",
     "LabelledMixtureFit",
     "SklearnFamily", "SklearnModel",
-    "DigitMixture", "DigitMixtureFit",
 ]
 
 # Part IV: the regression world and least-squares families (chapter 14).

@@ -10,16 +10,18 @@ Introduced in chapter 3, "Why tails go first" (in an exercise: a family that *ca
 represent the tail bump, so that only statistical error remains); used in
 chapters 7, 8 and 9, and as the expressive family of chapter 10's risk taxonomy
 (:func:`collapse_lib.studies.taxonomy.expressive_family`); in ``d`` dimensions
-in Part IV, "Multivariate Gaussians (det and trace)".
+in Part IV, "Multivariate Gaussians (det and trace)"; the model of handwritten
+digits refitted on its own samples in chapter 6, "Collapse you can see" (a
+k-means start and a warm start from the previous generation's model).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_budget, check_finite_array, check_int, check_positive
+from .._validate import check_budget, check_finite_array, check_int, check_positive, check_rng
 from ..distributions import NormalMixture
-from ..families import Family
+from ..families import Family, _unbatch
 from .multivariate import MultivariateNormalMixture
 
 __all__ = ["GaussianMixtureFit"]
@@ -27,6 +29,8 @@ __all__ = ["GaussianMixtureFit"]
 _LOG_2PI = np.log(2.0 * np.pi)
 #: d-dimensional EM runs on moment features (d^2 + d + 1 per point) up to this dimension
 _MOMENT_DIM = 3
+#: Lloyd iterations of the k-means start (``init="kmeans"``)
+_KMEANS_STEPS = 10
 
 
 class GaussianMixtureFit(Family):
@@ -44,12 +48,19 @@ class GaussianMixtureFit(Family):
         Maximum number of EM steps.
     tol : float > 0
         A replicate stops when its mean log-likelihood per point improves by
-        less than ``tol`` in one step (all replicates stop by ``n_iter``).
-    init : "quantile", array_like of shape (K,) or (K, d), or a fitted mixture
+        at most ``tol`` in one step (all replicates stop by ``n_iter``). This
+        is scikit-learn's ``tol`` on the same quantity, checked one step
+        earlier: scikit-learn notices a small gain one E-step later and
+        takes one more M-step before it stops.
+    init : "quantile", "kmeans", array_like of shape (K,) or (K, d), or a fitted mixture
         ``"quantile"`` (default, deterministic): sort each replicate's data
         (in ``d`` dimensions: its projection on the data's first principal
         axis), cut it into ``K`` blocks of equal count and start each
         component at its block's mean and (co)variance, with equal weights.
+        ``"kmeans"`` (``d``-dimensional data only; random, so ``fit`` needs
+        ``rng``): ten Lloyd iterations of k-means from ``K`` distinct data
+        points drawn with ``rng``, whose hard assignments give the first
+        M-step (scikit-learn's default start).
         An array gives the starting means (in data units) for every
         replicate, with the data's variance and equal weights. A fitted
         :class:`~collapse_lib.MultivariateNormalMixture` (batched like the
@@ -95,13 +106,20 @@ class GaussianMixtureFit(Family):
     true (the floored M-step is the constrained maximum);
     :meth:`fit_with_history` returns the per-step log-likelihood to check it.
 
+    *Random starts and warm starts.* ``fit(data, rng=..., init=...)``: the
+    generator feeds ``init="kmeans"`` (only), so a run drawn from one
+    generator stays reproducible; ``init`` given to ``fit`` replaces the
+    family's own for that fit. Chapter 6 passes the previous generation's
+    model there (a warm start: a pipeline that retrains its last model); the
+    result is still EM's fit to the new data, reached in fewer steps.
+
     *d dimensions.* Data of shape ``(R, m, d)`` (a 2-D array is always read
     as ``R`` one-dimensional samples: pass one ``d``-dimensional sample as
     ``data[None]``). Components are sorted by the first coordinate of their
     mean. ``tests/test_multivariate.py`` checks the fit against
     scikit-learn's ``GaussianMixture`` on the same data.
 
-    Introduced in chapter 3, "Why tails go first"; used in chapters 7, 8, 9 and 10.
+    Introduced in chapter 3, "Why tails go first"; used in chapters 6, 7, 8, 9 and 10.
 
     Examples
     --------
@@ -113,6 +131,7 @@ class GaussianMixtureFit(Family):
     """
 
     COVARIANCE_TYPES = ("full", "diag", "tied")
+    INITS = ("quantile", "kmeans")
 
     def __init__(self, n_components=2, n_iter=200, tol=1e-7, init="quantile", min_std=1e-3,
                  covariance_type="full", reg_covar=None):
@@ -124,33 +143,70 @@ class GaussianMixtureFit(Family):
             raise ValueError(f"covariance_type must be one of {self.COVARIANCE_TYPES}, got {covariance_type!r}")
         self.covariance_type = covariance_type
         self.reg_covar = None if reg_covar is None else check_positive("reg_covar", reg_covar)
+        self.init = self._check_init(init)
+
+    def _check_init(self, init):
+        """A valid ``init`` (a start's name, an array of means or a fitted mixture), else raise."""
         if isinstance(init, str):
-            if init != "quantile":
-                raise ValueError(f"init must be 'quantile', an array of {self.n_components} means or a fitted "
-                                 f"mixture, got {init!r}")
-            self.init = init
-        elif isinstance(init, MultivariateNormalMixture):
+            if init not in self.INITS:
+                raise ValueError(f"init must be 'quantile', 'kmeans', an array of {self.n_components} means or a "
+                                 f"fitted mixture, got {init!r}")
+            return init
+        if isinstance(init, MultivariateNormalMixture):
             if init.n_components != self.n_components:
                 raise ValueError(f"init must have n_components={self.n_components} components, got {init.n_components}")
-            self.init = init
-        else:
-            arr = check_finite_array("init", init, ndim=(1, 2))
-            if arr.shape[0] != self.n_components:
-                raise ValueError(f"init must have shape ({self.n_components},) or ({self.n_components}, d) "
-                                 f"(one mean per component), got {arr.shape}")
-            self.init = arr
+            return init
+        arr = check_finite_array("init", init, ndim=(1, 2))
+        if arr.shape[0] != self.n_components:
+            raise ValueError(f"init must have shape ({self.n_components},) or ({self.n_components}, d) "
+                             f"(one mean per component), got {arr.shape}")
+        return arr
 
     def _check(self, data):
         return check_finite_array("data", data, ndim=(1, 2, 3), min_size=self.min_samples)
 
-    def fit(self, data):
-        """Fit to ``(m,)`` or ``(R, m)`` one-dimensional data, or ``(R, m, d)`` points; return the mixture."""
+    def fit(self, data, rng=None, init=None):
+        """Fit to ``(m,)`` or ``(R, m)`` one-dimensional data, or ``(R, m, d)`` points; return the mixture.
+
+        Parameters
+        ----------
+        data : array_like, shape (m,), (R, m) or (R, m, d)
+        rng : numpy.random.Generator, optional
+            Draws the k-means start; required with ``init="kmeans"``, not used otherwise.
+        init : optional
+            A start for this fit only, in place of the family's ``init`` (same
+            kinds; chapter 6 passes the previous generation's fitted mixture).
+        """
         data = self._check(data)
+        init = self._fit_init(data, rng, init)
         if data.ndim == 3:
             if data.shape[1] < 1:
                 raise ValueError(f"data must contain at least 1 point per replicate, got shape {data.shape}")
-            return self._fit(data)
-        return super().fit(data)
+            self._check_memory(data)
+            return self._em_nd(data, history=False, init=init, rng=rng)[0]
+        if init is self.init:
+            return super().fit(data)
+        unbatched = data.ndim == 1
+        self._check_memory(data)
+        model = self._em(data[None, :] if unbatched else data, history=False, init=init)[0]
+        return _unbatch(model) if unbatched else model
+
+    def _fit_init(self, data, rng, init):
+        """The start of this fit (``init`` or the family's), checked against ``data`` and ``rng``."""
+        init = self.init if init is None else self._check_init(init)
+        if rng is not None:
+            check_rng(rng)
+        if isinstance(init, str) and init == "kmeans":
+            if data.ndim != 3:
+                raise ValueError("init='kmeans' is for d-dimensional data of shape (R, m, d); one-dimensional "
+                                 "data take init='quantile' or an array of means")
+            if rng is None:
+                raise TypeError("init='kmeans' draws its start: pass rng, a numpy.random.Generator "
+                                "(fit(data, rng=np.random.default_rng(0)))")
+            if data.shape[1] < self.n_components:
+                raise ValueError(f"data must hold at least n_components={self.n_components} points per replicate "
+                                 f"for init='kmeans', got shape {data.shape}")
+        return init
 
     def _check_memory(self, data):
         """Refuse, before EM allocates them, responsibilities and work arrays above the element budget."""
@@ -163,11 +219,13 @@ class GaussianMixtureFit(Family):
     def _fit(self, data):
         self._check_memory(data)
         if data.ndim == 3:
-            return self._em_nd(data, history=False)[0]
-        return self._em(data, history=False)[0]
+            return self._em_nd(data, history=False, init=self.init, rng=None)[0]
+        return self._em(data, history=False, init=self.init)[0]
 
-    def fit_with_history(self, data):
+    def fit_with_history(self, data, rng=None, init=None):
         """Fit and also return the log-likelihood after every EM step.
+
+        ``rng`` and ``init`` as in :meth:`fit`.
 
         Returns
         -------
@@ -179,18 +237,21 @@ class GaussianMixtureFit(Family):
             last value).
         """
         data = self._check(data)
+        init = self._fit_init(data, rng, init)
         self._check_memory(data)
         if data.ndim == 3:
-            return self._em_nd(data, history=True)
-        return self._em(data if data.ndim == 2 else data[None, :], history=True)
+            return self._em_nd(data, history=True, init=init, rng=rng)
+        return self._em(data if data.ndim == 2 else data[None, :], history=True, init=init)
 
-    def _init_params(self, z):
+    def _init_params(self, z, init):
         r, m = z.shape
         k = self.n_components
-        if isinstance(self.init, MultivariateNormalMixture) or (not isinstance(self.init, str) and self.init.ndim == 2):
+        if isinstance(init, MultivariateNormalMixture) or (not isinstance(init, str) and init.ndim == 2):
             raise ValueError("init for one-dimensional data must be 'quantile' or an array of shape "
                              f"({k},); a fitted d-dimensional mixture or ({k}, d) means need (R, m, d) data")
-        if isinstance(self.init, str):
+        if isinstance(init, str) and init == "kmeans":
+            raise ValueError("init='kmeans' is for d-dimensional data of shape (R, m, d)")
+        if isinstance(init, str):
             zs = np.sort(z, axis=1)
             edges = np.linspace(0, m, k + 1).round().astype(int)
             means = np.empty((r, k))
@@ -203,22 +264,21 @@ class GaussianMixtureFit(Family):
             # a block of one point (or of equal points) has no spread: start wide
             var = np.where(var > 0, var, 1.0)
         else:
-            means = np.broadcast_to(self.init, (r, k)).copy()
+            means = np.broadcast_to(init, (r, k)).copy()
             var = np.ones((r, k))
         return np.full((r, k), 1.0 / k), means, var
 
-    def _em(self, data, history):
+    def _em(self, data, history, init):
         r, m = data.shape
         mu = data.mean(axis=1)
         sd = np.sqrt(np.square(data - mu[:, None]).mean(axis=1))
         scale = np.where(sd > 0, sd, 1.0)
         z = (data - mu[:, None]) / scale[:, None]
-        if not isinstance(self.init, str):
-            init_z = (self.init[None, :] - mu[:, None]) / scale[:, None]
-            w, means, var = self._init_params(z)
-            means = init_z
+        if not isinstance(init, str):
+            w, means, var = self._init_params(z, init)
+            means = (init[None, :] - mu[:, None]) / scale[:, None]
         else:
-            w, means, var = self._init_params(z)
+            w, means, var = self._init_params(z, init)
         floor = self.min_std**2
         var = np.maximum(var, floor)
         tiny = 1e-12 * m
@@ -288,13 +348,17 @@ class GaussianMixtureFit(Family):
         return f"GaussianMixtureFit(n_components={self.n_components})"
 
     # ------------------------------------------------------------------ d dimensions
-    def _init_nd(self, z, mu, scale, reg):
+    def _init_nd(self, z, mu, scale, reg, init, rng):
         """Starting weights (K, R), means (K, R, d) and covariances (K, R, d, d), in standardised units."""
         r, m, d = z.shape
         k = self.n_components
         eye = np.eye(d)
-        if isinstance(self.init, MultivariateNormalMixture):
-            init = self.init
+        if isinstance(init, str) and init == "kmeans":
+            if rng is None:
+                raise TypeError("init='kmeans' draws its start from a generator, and this call passed none: "
+                                "call fit(data, rng=...) (cl.simulate cannot; use init='quantile' there)")
+            return self._kmeans_start(z, reg, rng)
+        if isinstance(init, MultivariateNormalMixture):
             if init.dim != d:
                 raise ValueError(f"init has points of dimension {init.dim}, the data {d}")
             if init.batch_shape not in ((), (r,)):
@@ -305,10 +369,10 @@ class GaussianMixtureFit(Family):
             w = np.maximum(w, 1e-12)
             w = w / w.sum(axis=1, keepdims=True)
             covs = covs + reg[:, None, None, None] * eye
-        elif not isinstance(self.init, str):
-            if self.init.ndim != 2 or self.init.shape[1] != d:
-                raise ValueError(f"init for d-dimensional data must have shape ({k}, {d}), got {self.init.shape}")
-            means = (self.init[None] - mu[:, None, :]) / scale[:, None, None]
+        elif not isinstance(init, str):
+            if init.ndim != 2 or init.shape[1] != d:
+                raise ValueError(f"init for d-dimensional data must have shape ({k}, {d}), got {init.shape}")
+            means = (init[None] - mu[:, None, :]) / scale[:, None, None]
             covs = np.broadcast_to(eye, (r, k, d, d)) + reg[:, None, None, None] * eye
             w = np.full((r, k), 1.0 / k)
         else:
@@ -339,7 +403,44 @@ class GaussianMixtureFit(Family):
         return (np.array(np.moveaxis(w, 1, 0), order="C"), np.array(np.moveaxis(means, 1, 0), order="C"),
                 np.array(np.moveaxis(covs, 1, 0), order="C"))
 
-    def _em_nd(self, data, history):
+    def _kmeans_start(self, z, reg, rng):
+        """The k-means start: the M-step of the hard assignments of ``_KMEANS_STEPS`` Lloyd iterations.
+
+        The centres start at ``K`` distinct points of each replicate, chosen
+        by uniform random keys drawn with ``rng`` (one key per point); a
+        centre left without points keeps its place. Returns the arrays of
+        :meth:`_init_nd`; a component without points starts at weight 0
+        (its mean at its centre, its covariance the identity plus ``reg``, or
+        the shared one if tied) and stays empty, a legal degenerate state.
+        """
+        r, m, d = z.shape
+        k = self.n_components
+        keys = rng.random((r, m))
+        # argpartition leaves the k smallest keys in an order that depends on the CPU's sorting
+        # kernels; sorting the indices makes the component order (and every later draw) the same
+        # on every machine
+        idx = np.sort(np.argpartition(keys, k - 1, axis=1)[:, :k], axis=1)
+        centres = np.take_along_axis(z, idx[..., None], axis=1)              # (R, K, d)
+        for _ in range(_KMEANS_STEPS):
+            dist = np.sum((z[:, :, None, :] - centres[:, None, :, :]) ** 2, axis=-1)
+            onehot = (dist.argmin(axis=2)[..., None] == np.arange(k)).astype(float)   # (R, m, K)
+            counts = onehot.sum(axis=1)
+            sums = np.einsum("rmk,rmd->rkd", onehot, z)
+            centres = np.where(counts[..., None] > 0, sums / np.maximum(counts, 1)[..., None], centres)
+        resp = np.ascontiguousarray(np.moveaxis(onehot, 2, 0))              # (K, R, m)
+        nk = resp.sum(axis=2)
+        ok = nk > 1e-12 * m
+        new_m = np.einsum("krm,rmd->krd", resp, z) / np.where(ok, nk, 1.0)[..., None]
+        diff = z[None] - new_m[:, :, None, :]
+        scatter = np.swapaxes(resp[..., None] * diff, -1, -2) @ diff
+        if self.covariance_type == "tied":    # every component, even an empty one, holds the shared matrix
+            empty_cov = np.broadcast_to(scatter.sum(axis=0) / m + reg[:, None, None] * np.eye(d), (k, r, d, d))
+        else:
+            empty_cov = np.broadcast_to(np.eye(d) + reg[:, None, None] * np.eye(d), (k, r, d, d))
+        w, means, covs = self._m_update(nk, ok, new_m, scatter, m, reg, np.moveaxis(centres, 1, 0), empty_cov)
+        return np.array(w, order="C"), np.array(means, order="C"), np.array(covs, order="C")
+
+    def _em_nd(self, data, history, init, rng):
         r, m, d = data.shape
         k = self.n_components
         mu = data.mean(axis=1)
@@ -351,7 +452,7 @@ class GaussianMixtureFit(Family):
             reg = np.full(r, self.min_std**2)
         else:
             reg = self.reg_covar / scale**2
-        w, means, covs = self._init_nd(z, mu, scale, reg)
+        w, means, covs = self._init_nd(z, mu, scale, reg, init, rng)
         tiny = 1e-12 * m
         const = d * _LOG_2PI
         if d <= _MOMENT_DIM:
@@ -437,9 +538,13 @@ class GaussianMixtureFit(Family):
             coef = np.empty(ww.shape + (d * d + d + 1,))
             coef[..., : d * d] = -0.5 * prec.reshape(ww.shape + (d * d,))
             coef[..., d * d: d * d + d] = pm
-            with np.errstate(divide="ignore"):
-                coef[..., -1] = np.log(ww) - 0.5 * (const + logdet + np.sum(mm * pm, axis=-1))
+            # an empty component (weight 0) gets log density -inf, set after the product: a -inf
+            # coefficient inside it can meet the zero padding of a BLAS kernel and give NaN
+            dead = ww <= 0
+            coef[..., -1] = np.log(np.where(dead, 1.0, ww)) - 0.5 * (const + logdet + np.sum(mm * pm, axis=-1))
             lp = np.swapaxes(coef, 0, 1) @ ft                            # (Ra, K, m)
+            if dead.any():
+                lp[np.swapaxes(dead, 0, 1)] = -np.inf
             top = lp.max(axis=1)
             lp -= top[:, None, :]
             np.exp(lp, out=lp)

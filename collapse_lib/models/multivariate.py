@@ -395,7 +395,8 @@ class MultivariateNormalMixture(Distribution):
     the components stably (log-sum-exp).
 
     Introduced in Part IV, "Multivariate Gaussians (det and trace)"; the
-    fitted model of chapter 3's mixture family in ``d`` dimensions.
+    fitted model of chapter 3's mixture family in ``d`` dimensions, and
+    chapter 6's model of handwritten digits.
     """
 
     def __init__(self, weights, means, covs):
@@ -456,6 +457,18 @@ class MultivariateNormalMixture(Distribution):
     def trace(self):
         """Trace of the covariance (total variance), shape ``batch_shape``."""
         return self._scalar(np.trace(self.cov, axis1=-2, axis2=-1))
+
+    @property
+    def within_variance(self):
+        """Weighted mean trace of the component covariances, ``sum_j w_j tr(C_j)``, shape ``batch_shape``.
+
+        The spread of the mixture *within* its components (for a tied
+        covariance, the trace of the shared matrix): the part of the total
+        variance (``trace``) that a refit shrinks, as in chapter 4; the
+        rest is the spread of the component means. Used in chapter 6,
+        "Collapse you can see".
+        """
+        return self._scalar(np.einsum("...k,...kii->...", self.weights, self.covs))
 
     @property
     def logdet(self):

@@ -2,8 +2,8 @@
 
 For readers who want to run the recursion on a model of their choice, on
 one-dimensional or ``d``-dimensional data. No chapter calls it yet (chapter 6,
-"Collapse you can see", fits its digit mixtures with
-:class:`collapse_lib.models.digit_mixture.DigitMixtureFit`).
+"Collapse you can see", fits its digit mixtures with the library's own
+:class:`collapse_lib.GaussianMixtureFit`).
 """
 
 from __future__ import annotations

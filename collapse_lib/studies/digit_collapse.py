@@ -1,16 +1,16 @@
 """Collapse you can look at: a digit model refitted on its own samples, and what it loses.
 
 :func:`simulate_digits` refits a Gaussian mixture of PCA codes
-(:class:`~collapse_lib.models.digit_mixture.DigitMixtureFit`) generation after
-generation on its own samples of the real digits
+(:class:`~collapse_lib.GaussianMixtureFit` with a k-means start, warm-started
+from the previous generation's model) generation after generation on its own samples of the real digits
 (:class:`~collapse_lib.worlds.digits.DigitWorld`), optionally with fresh real
 digits; the classifier fitted once on the real digits then counts which
 classes thin out and vanish (:func:`class_shares`) and how varied each class's
 examples remain (:func:`class_spread`).
 
 Chapter 6 reaches this module as ``cl.digits`` (``from collapse_lib import
-digits as D``), which also holds the world's and the model's names
-(``D.load_digit_world``, ``D.DigitMixtureFit``, ``D.digit_mosaic``).
+digits as D``), which also holds the world's names (``D.load_digit_world``,
+``D.digit_mosaic``); the model is the library's own ``cl.GaussianMixtureFit``.
 
 Introduced in chapter 6, "Collapse you can see".
 """
@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validate import check_budget, check_int
-from ..models.digit_mixture import DigitMixture, DigitMixtureFit  # noqa: F401  (chapter 6's namespace cl.digits)
 from ..schemes import Anchor, Replace
 from ..worlds.digits import N_CLASSES, DigitWorld, digit_mosaic, load_digit_world  # noqa: F401  (cl.digits)
 
@@ -35,8 +34,8 @@ class DigitRun:
 
     Attributes
     ----------
-    models : list of DigitMixture
-        ``models[t]`` was fitted on generation ``t``'s training data.
+    models : list of MultivariateNormalMixture
+        ``models[t]`` (a batch of ``R`` mixtures) was fitted on generation ``t``'s training data.
     samples : ndarray, shape (generations + 1, R, n_eval, d)
         ``n_eval`` codes drawn from each generation's model, for measurement.
     world, n, scheme, replicates, seed
@@ -82,7 +81,8 @@ def _split(scheme, n):
     raise TypeError(f"scheme must be cl.Replace() or cl.Anchor(fraction), got {scheme!r}")
 
 
-def simulate_digits(world, family, n, generations, scheme=None, replicates=3, seed=None, n_eval=500):
+def simulate_digits(world, family, n, generations, scheme=None, replicates=3, seed=None, n_eval=500,
+                    warm_start=False):
     """Refit a digit model on its own samples, generation after generation.
 
     The same recursion as :func:`collapse_lib.simulate`, for vector samples:
@@ -93,18 +93,27 @@ def simulate_digits(world, family, n, generations, scheme=None, replicates=3, se
     Parameters
     ----------
     world : DigitWorld
-    family : DigitMixtureFit (or any object with ``fit(data, rng)``)
+    family : GaussianMixtureFit (or any object with ``fit(data, rng=...)``)
+        Fitted to every generation's codes, shape ``(R, n, d)``, with the
+        run's generator as ``rng`` (it draws a k-means start,
+        ``init="kmeans"``).
     n : int >= family.n_components
         Training digits per generation.
     generations : int >= 0
     scheme : cl.Replace or cl.Anchor, optional
         How training data is composed (default: replace, no real data after generation 0).
     replicates : int >= 1
-        Independent runs (fitted one after the other; keep it small).
+        Independent runs, fitted together as one batch.
     seed : int or None
         Seed of the one generator behind every draw and every EM initialisation.
     n_eval : int >= 1
         Codes drawn from each model for measurement (not used for training).
+    warm_start : bool
+        If True, generation ``t``'s EM starts from ``models[t - 1]``
+        (``family.fit(data, rng=..., init=previous model)``), as a pipeline
+        that retrains its last model does; generation 0 uses the family's own
+        start. The result is still EM's fit to the new data, reached in fewer
+        steps.
 
     Returns
     -------
@@ -119,8 +128,10 @@ def simulate_digits(world, family, n, generations, scheme=None, replicates=3, se
     n_eval = check_int("n_eval", n_eval, minimum=1)
     seed = None if seed is None else check_int("seed", seed, minimum=0)
     if not callable(getattr(family, "fit", None)):
-        raise TypeError(f"family must be a digit model family (an object with fit(data, rng)), "
+        raise TypeError(f"family must be a model family with fit(data, rng=...) (e.g. cl.GaussianMixtureFit), "
                         f"got {type(family).__name__}")
+    if not isinstance(warm_start, (bool, np.bool_)):
+        raise TypeError(f"warm_start must be True or False, got {warm_start!r}")
     check_budget("replicates * n", replicates * n * world.dim)
     check_budget("generations * replicates * n_eval", (generations + 1) * replicates * n_eval * world.dim)
     n_syn, n_real = _split(scheme, n)
@@ -129,7 +140,7 @@ def simulate_digits(world, family, n, generations, scheme=None, replicates=3, se
     def real(k):
         return world.sample(replicates * k, rng).reshape(replicates, k, world.dim)
 
-    model = family.fit(real(n), rng)
+    model = family.fit(real(n), rng=rng)
     models, samples = [model], [model.sample(n_eval, rng)]
     for _ in range(generations):
         parts = []
@@ -138,7 +149,7 @@ def simulate_digits(world, family, n, generations, scheme=None, replicates=3, se
         if n_real:
             parts.append(real(n_real))
         data = np.concatenate(parts, axis=1)
-        model = family.fit(data, rng, init=model) if getattr(family, "warm_start", False) else family.fit(data, rng)
+        model = family.fit(data, rng=rng, init=model) if warm_start else family.fit(data, rng=rng)
         models.append(model)
         samples.append(model.sample(n_eval, rng))
     return DigitRun(models=models, samples=np.stack(samples), world=world, n=n, scheme=scheme,

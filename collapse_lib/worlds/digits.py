@@ -4,7 +4,7 @@ The world is scikit-learn's ``load_digits()`` (1,797 real 8x8 images of the
 digits 0-9, shipped with scikit-learn, so nothing is downloaded). Images are
 handled in a PCA space fitted once on the real digits, and a classifier fitted
 once on them says which digit an image looks like. The model refitted on its
-own samples is :class:`collapse_lib.models.digit_mixture.DigitMixtureFit`; the
+own samples is a :class:`collapse_lib.GaussianMixtureFit` of the codes; the
 run and what it measures are in :mod:`collapse_lib.studies.digit_collapse`.
 
 Introduced in chapter 6, "Collapse you can see".
