@@ -6,6 +6,7 @@ Introduced in chapter 2, "A simulation you can run"; every chapter uses it.
 from __future__ import annotations
 
 import copy
+import functools
 import numbers
 from dataclasses import dataclass, field
 
@@ -510,6 +511,8 @@ def _merge_rows(base, part, rows):
 def _points_engine(world, family, scheme, filter, n, replicates, rng, batch):
     """``first()``, ``step(t)`` (each ``-> (model, data)``) and ``take(idx)``, drawing every point."""
     fit = family._fit if isinstance(family, Family) else _external_fit(family)
+    if isinstance(family, Family) and getattr(family, "fit_uses_rng", False):
+        fit = functools.partial(family._fit, rng=rng)  # a random start (k-means) draws from the run's generator
     state = {"rng": rng}
     current = {"world": world, "replicates": replicates}
 

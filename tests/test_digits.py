@@ -93,8 +93,6 @@ def test_kmeans_start_validation():
         fam.fit(np.zeros((1, 10, 3)))                      # the k-means start needs a generator
     with pytest.raises(TypeError, match="rng"):
         fam.fit(np.zeros((1, 10, 3)), rng=0)
-    with pytest.raises(TypeError, match="rng"):             # cl.simulate cannot pass one
-        cl.simulate(cl.Blobs(), fam, n=20, generations=1, replicates=2, seed=0)
     with pytest.raises(ValueError, match="d-dimensional"):
         fam.fit(np.zeros((1, 10)), rng=rng)
     with pytest.raises(ValueError, match="n_components"):

@@ -108,7 +108,9 @@ class GaussianMixtureFit(Family):
 
     *Random starts and warm starts.* ``fit(data, rng=..., init=...)``: the
     generator feeds ``init="kmeans"`` (only), so a run drawn from one
-    generator stays reproducible; ``init`` given to ``fit`` replaces the
+    generator stays reproducible (:func:`collapse_lib.simulate` passes the
+    run's own generator to a family whose ``fit_uses_rng`` is true, so
+    ``init="kmeans"`` works there too); ``init`` given to ``fit`` replaces the
     family's own for that fit. Chapter 6 passes the previous generation's
     model there (a warm start: a pipeline that retrains its last model); the
     result is still EM's fit to the new data, reached in fewer steps.
@@ -216,10 +218,15 @@ class GaussianMixtureFit(Family):
         check_budget("data", r * m * per_point)
         check_budget("n_components", self.n_components * r * m * (d + 1))
 
-    def _fit(self, data):
+    @property
+    def fit_uses_rng(self):
+        """Whether a fit draws random numbers (``init="kmeans"``): :func:`collapse_lib.simulate` then passes its generator."""
+        return isinstance(self.init, str) and self.init == "kmeans"
+
+    def _fit(self, data, rng=None):
         self._check_memory(data)
         if data.ndim == 3:
-            return self._em_nd(data, history=False, init=self.init, rng=None)[0]
+            return self._em_nd(data, history=False, init=self.init, rng=rng)[0]
         return self._em(data, history=False, init=self.init)[0]
 
     def fit_with_history(self, data, rng=None, init=None):
@@ -356,7 +363,7 @@ class GaussianMixtureFit(Family):
         if isinstance(init, str) and init == "kmeans":
             if rng is None:
                 raise TypeError("init='kmeans' draws its start from a generator, and this call passed none: "
-                                "call fit(data, rng=...) (cl.simulate cannot; use init='quantile' there)")
+                                "call fit(data, rng=...) (cl.simulate passes the run's generator)")
             return self._kmeans_start(z, reg, rng)
         if isinstance(init, MultivariateNormalMixture):
             if init.dim != d:
