@@ -538,3 +538,29 @@ def test_simulate_gives_a_k_means_start_the_run_s_generator():
 def test_a_k_means_start_refuses_one_dimensional_data_in_simulate():
     with pytest.raises(ValueError, match="kmeans"):
         cl.simulate(cl.Normal(0.0, 1.0), cl.GaussianMixtureFit(2, init="kmeans"), n=50, generations=1)
+
+
+@pytest.mark.parametrize("spread", [1e-4, 1e-6])
+def test_moment_em_whose_density_sums_underflow_equals_the_general_em(spread, monkeypatch):
+    # The moment-feature E-step normalises without the max-shift while every point's density sum
+    # stays in [1e-280, 1e280]. Started (warm) from components far narrower than the data, the
+    # points between them have sums that underflow to 0; the step must then take the shifted
+    # log-sum-exp and agree with the general loop, which always shifts.
+    from collapse_lib.models import mixture
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(3, 120, 2))
+    x[:, 60:] += 4.0
+    start = cl.MultivariateNormalMixture([0.5, 0.5], [[0.0, 0.0], [4.0, 4.0]], spread * np.stack([np.eye(2)] * 2))
+    # some point is so far from both starting components that exp(log density) is 0 for both
+    maha = np.min(np.sum((x[:, :, None, :] - np.array([[0.0, 0.0], [4.0, 4.0]])) ** 2, axis=-1), axis=-1) / spread
+    assert maha.max() > 2 * 800
+    fam = cl.GaussianMixtureFit(2, n_iter=50, tol=1e-9, reg_covar=1e-6, init=start)
+    fast, fast_ll = fam.fit_with_history(x)
+    monkeypatch.setattr(mixture, "_MOMENT_DIM", 0)
+    plain, plain_ll = fam.fit_with_history(x)
+    monkeypatch.undo()
+    assert np.all(np.isfinite(fast_ll))
+    np.testing.assert_allclose(fast_ll, plain_ll, rtol=1e-10)
+    for name in ("weights", "means", "covs"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(plain, name), rtol=1e-8, atol=1e-10)

@@ -29,6 +29,8 @@ __all__ = ["GaussianMixtureFit"]
 _LOG_2PI = np.log(2.0 * np.pi)
 #: d-dimensional EM runs on moment features (d^2 + d + 1 per point) up to this dimension
 _MOMENT_DIM = 3
+#: the moment-feature E-step normalises without a max-shift while every point's density sum is in this range
+_SUM_LOW, _SUM_HIGH = 1e-280, 1e280
 #: Lloyd iterations of the k-means start (``init="kmeans"``)
 _KMEANS_STEPS = 10
 
@@ -537,21 +539,36 @@ class GaussianMixtureFit(Family):
         feats_t = np.ascontiguousarray(np.swapaxes(feats, 1, 2))         # (R, F, m)
 
         def e_step(ft, ww, mm, cc):
-            chol = np.linalg.cholesky(cc)                                # (K, Ra, d, d)
-            inv = np.linalg.inv(chol)
-            prec = np.swapaxes(inv, -1, -2) @ inv                        # C^-1
+            # this loop's time goes to the number of array operations, not their size: the
+            # precision and log-determinant come from two LAPACK calls (the covariances are
+            # positive definite: the regulariser is on every diagonal), and the normalisation
+            # skips the max-shift unless a point's density sum under- or overflows
+            prec = np.linalg.inv(cc)                                     # C^-1, (K, Ra, d, d)
+            logdet = np.linalg.slogdet(cc)[1]
             pm = (prec @ mm[..., None])[..., 0]                          # P m, (K, Ra, d)
-            logdet = 2.0 * np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
             coef = np.empty(ww.shape + (d * d + d + 1,))
-            coef[..., : d * d] = -0.5 * prec.reshape(ww.shape + (d * d,))
+            np.multiply(prec.reshape(ww.shape + (d * d,)), -0.5, out=coef[..., : d * d])
             coef[..., d * d: d * d + d] = pm
             # an empty component (weight 0) gets log density -inf, set after the product: a -inf
             # coefficient inside it can meet the zero padding of a BLAS kernel and give NaN
             dead = ww <= 0
-            coef[..., -1] = np.log(np.where(dead, 1.0, ww)) - 0.5 * (const + logdet + np.sum(mm * pm, axis=-1))
-            lp = np.swapaxes(coef, 0, 1) @ ft                            # (Ra, K, m)
-            if dead.any():
-                lp[np.swapaxes(dead, 0, 1)] = -np.inf
+            any_dead = dead.any()
+            logw = np.log(np.where(dead, 1.0, ww)) if any_dead else np.log(ww)
+            coef[..., -1] = logw - 0.5 * (const + logdet + np.sum(mm * pm, axis=-1))
+
+            def log_density():
+                lp = np.swapaxes(coef, 0, 1) @ ft                        # (Ra, K, m)
+                if any_dead:
+                    lp[np.swapaxes(dead, 0, 1)] = -np.inf
+                return lp
+
+            resp = log_density()
+            np.exp(resp, out=resp)
+            total = resp.sum(axis=1)
+            if total.min() > _SUM_LOW and total.max() < _SUM_HIGH:
+                resp /= total[:, None, :]
+                return resp, np.log(total)
+            lp = log_density()                                           # log-sum-exp, shifted
             top = lp.max(axis=1)
             lp -= top[:, None, :]
             np.exp(lp, out=lp)
@@ -567,7 +584,8 @@ class GaussianMixtureFit(Family):
         for _ in range(self.n_iter):
             if active.size == 0:
                 break
-            ma, ca = means[:, active], covs[:, active]
+            every = active.size == r  # no replicate has stopped: whole arrays, no gather or scatter
+            ma, ca = (means, covs) if every else (means[:, active], covs[:, active])
             sums = np.swapaxes(resp @ fa, 0, 1)                          # (K, Ra, F)
             nk = sums[..., -1]
             ok = nk > tiny
@@ -576,7 +594,10 @@ class GaussianMixtureFit(Family):
             scatter = sums[..., : d * d].reshape(nk.shape + (d, d)) \
                 - nk[..., None, None] * (new_m[..., :, None] * new_m[..., None, :])
             wa, ma, ca = self._m_update(nk, ok, new_m, scatter, m, rega, ma, ca)
-            w[:, active], means[:, active], covs[:, active] = wa, ma, ca
+            if every:
+                w, means, covs = wa, ma, ca
+            else:
+                w[:, active], means[:, active], covs[:, active] = wa, ma, ca
             resp, ll = e_step(fta, wa, ma, ca)
             new = ll.sum(axis=1) / m
             gain = new - current[active]
@@ -599,13 +620,16 @@ class GaussianMixtureFit(Family):
         weights, means and covariances of the active replicates.
         """
         eye = np.eye(scatter.shape[-1])
+        every = ok.all()  # the usual case: no component below the floor, nothing to keep
         if self.covariance_type == "tied":
             new_c = np.broadcast_to(scatter.sum(axis=0) / m, scatter.shape)
         else:
-            new_c = scatter / np.where(ok, nk, 1.0)[..., None, None]
+            new_c = scatter / (nk if every else np.where(ok, nk, 1.0))[..., None, None]
             if self.covariance_type == "diag":
                 new_c = new_c * eye
         new_c = new_c + reg[None, :, None, None] * eye
+        if every:
+            return nk / nk.sum(axis=0, keepdims=True), new_m, new_c
         means = np.where(ok[..., None], new_m, means)
         covs = np.where(ok[..., None, None], new_c, covs)
         weights = np.where(ok, nk, 0.0)
