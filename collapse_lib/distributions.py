@@ -163,7 +163,12 @@ class Normal(Distribution):
     def _from_params(cls, mean, std):
         """Build without validation (internal: fitted models, std may be 0)."""
         obj = cls.__new__(cls)
-        obj._set(np.asarray(mean, float), np.asarray(std, float))
+        mean, std = np.asarray(mean, float), np.asarray(std, float)
+        if mean.shape == std.shape and mean.ndim <= 1:  # a fit's usual output: nothing to broadcast or check
+            obj._mean, obj._std = mean.copy(), std.copy()
+            obj.batch_shape = obj._mean.shape
+        else:
+            obj._set(mean, std)
         return obj
 
     def _set(self, mean, std):

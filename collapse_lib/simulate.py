@@ -395,11 +395,12 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
         is_recorded = t % record_every == 0 or t == generations or last
         if is_recorded:
             recorded_gens.append(t)
+            rows = slice(None) if active.size == replicates else active
             for key, fn in data_metrics.items():
-                last_data[key][active] = np.broadcast_to(np.asarray(fn(data), dtype=float), (active.size,))
+                last_data[key][rows] = _per_replicate(fn(data), active.size, f"data_metrics[{key!r}]")
                 recorded[key].append(last_data[key].copy())
             for key, fn in model_metrics.items():
-                last_model[key][active] = np.broadcast_to(np.asarray(fn(model), dtype=float), (active.size,))
+                last_model[key][rows] = _per_replicate(fn(model), active.size, f"metrics[{key!r}]")
                 measured[key].append(last_model[key].copy())
         if (keep is None and is_recorded) or (keep is not None and t in keep):
             models.append(full_model(model))
@@ -452,6 +453,17 @@ def simulate(world, family, n, generations, scheme=None, filter=None, replicates
         model_generations=np.asarray(model_gens, dtype=int),
         stopped_at=stopped_at,
     )
+
+
+def _per_replicate(value, size, name):
+    """A metric's value as one float per running replicate (a scalar, or shape (1,), is shared by all)."""
+    value = np.asarray(value, dtype=float)
+    if value.shape in ((), (size,)):
+        return value
+    if value.shape == (1,):
+        return value[0]
+    raise ValueError(f"{name} must return a number or one number per running replicate (shape ({size},)), "
+                     f"got an array of shape {value.shape}")
 
 
 def _check_size(world, family, scheme, n, generations, replicates, use_exact):

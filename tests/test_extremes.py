@@ -321,3 +321,22 @@ def test_compare_refuses_text_and_bools_as_replicates():
         cl.compare(["1", "2", "3"], [1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="b"):
         cl.compare([1.0, 2.0, 3.0], [True, False, True])
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 2)), np.zeros(3), np.zeros((1, 4))])
+def test_a_metric_of_the_wrong_shape_is_named(bad):
+    # A metric gives a number or one number per replicate; any other shape is refused by name,
+    # for model metrics and data metrics, before it reaches a recorded array.
+    with pytest.raises(ValueError, match=r"metrics\['spread'\].*shape \(4,\)"):
+        cl.simulate(cl.Normal(0, 1), cl.NormalFit(), 10, 2, replicates=4, seed=0, metrics={"spread": lambda m: bad})
+    with pytest.raises(ValueError, match=r"data_metrics\['spread'\]"):
+        cl.simulate(cl.Normal(0, 1), cl.NormalFit(), 10, 2, replicates=4, seed=0,
+                    data_metrics={"spread": lambda x: bad})
+
+
+def test_a_scalar_metric_is_shared_by_every_replicate():
+    run = cl.simulate(cl.Normal(0, 1), cl.NormalFit(), 10, 2, replicates=4, seed=0,
+                      metrics={"one": lambda m: 1.0, "two": lambda m: np.array([2.0]), "var": lambda m: m.var})
+    np.testing.assert_array_equal(run.metrics["one"], np.ones((3, 4)))
+    np.testing.assert_array_equal(run.metrics["two"], np.full((3, 4), 2.0))
+    np.testing.assert_array_equal(run.metrics["var"], np.stack([m.var for m in run.models]))
