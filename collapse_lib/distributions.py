@@ -163,21 +163,17 @@ class Normal(Distribution):
     def _from_params(cls, mean, std):
         """Build without validation (internal: fitted models, std may be 0)."""
         obj = cls.__new__(cls)
-        mean, std = np.asarray(mean, float), np.asarray(std, float)
-        if mean.shape == std.shape and mean.ndim <= 1:  # a fit's usual output: nothing to broadcast or check
-            obj._mean, obj._std = mean.copy(), std.copy()
-            obj.batch_shape = obj._mean.shape
-        else:
-            obj._set(mean, std)
+        obj._set(np.asarray(mean, float), np.asarray(std, float))
         return obj
 
     def _set(self, mean, std):
-        try:
-            mean, std = np.broadcast_arrays(mean, std)
-        except ValueError:
-            raise ValueError(f"mean and std must have the same shape (one per replicate) or be scalars, "
-                             f"got shapes {np.shape(mean)} and {np.shape(std)}") from None
-        if mean.ndim > 1:
+        if np.shape(mean) != np.shape(std) or np.ndim(mean) > 1:  # a fit's (R,) and (R,) need no broadcast
+            try:
+                mean, std = np.broadcast_arrays(mean, std)
+            except ValueError:
+                raise ValueError(f"mean and std must have the same shape (one per replicate) or be scalars, "
+                                 f"got shapes {np.shape(mean)} and {np.shape(std)}") from None
+        if np.ndim(mean) > 1:
             raise ValueError(f"mean and std must be scalars or 1-D (one per replicate), got shape {mean.shape}")
         self._mean = np.array(mean, dtype=float)
         self._std = np.array(std, dtype=float)

@@ -437,11 +437,7 @@ class GaussianMixtureFit(Family):
             sums = np.einsum("rmk,rmd->rkd", onehot, z)
             centres = np.where(counts[..., None] > 0, sums / np.maximum(counts, 1)[..., None], centres)
         resp = np.ascontiguousarray(np.moveaxis(onehot, 2, 0))              # (K, R, m)
-        nk = resp.sum(axis=2)
-        ok = nk > 1e-12 * m
-        new_m = np.einsum("krm,rmd->krd", resp, z) / np.where(ok, nk, 1.0)[..., None]
-        diff = z[None] - new_m[:, :, None, :]
-        scatter = np.swapaxes(resp[..., None] * diff, -1, -2) @ diff
+        nk, ok, new_m, scatter = self._weighted_moments(resp, z, 1e-12 * m)
         if self.covariance_type == "tied":    # every component, even an empty one, holds the shared matrix
             empty_cov = np.broadcast_to(scatter.sum(axis=0) / m + reg[:, None, None] * np.eye(d), (k, r, d, d))
         else:
@@ -494,12 +490,7 @@ class GaussianMixtureFit(Family):
             if active.size == 0:
                 break
             ma, ca = means[:, active], covs[:, active]
-            nk = resp.sum(axis=2)                                        # (K, Ra)
-            ok = nk > tiny
-            safe = np.where(ok, nk, 1.0)
-            new_m = np.einsum("krm,rmd->krd", resp, za) / safe[..., None]
-            diff = za[None] - new_m[:, :, None, :]                       # (K, Ra, m, d)
-            scatter = np.swapaxes(resp[..., None] * diff, -1, -2) @ diff  # (K, Ra, d, d)
+            nk, ok, new_m, scatter = self._weighted_moments(resp, za, tiny)
             wa, ma, ca = self._m_update(nk, ok, new_m, scatter, m, rega, ma, ca)
             w[:, active], means[:, active], covs[:, active] = wa, ma, ca
             resp, ll = e_step(za, wa, ma, ca)
@@ -609,6 +600,17 @@ class GaussianMixtureFit(Family):
                 active, fa, fta, rega = active[still], fa[still], fta[still], rega[still]
                 resp = resp[still]
         return w, means, covs, trace
+
+    @staticmethod
+    def _weighted_moments(resp, z, tiny):
+        """Each component's responsibility sum ``nk`` (K, R), ``ok = nk > tiny``, weighted mean (K, R, d)
+        and weighted scatter around it (K, R, d, d), from responsibilities (K, R, m) of points (R, m, d)."""
+        nk = resp.sum(axis=2)
+        ok = nk > tiny
+        new_m = np.einsum("krm,rmd->krd", resp, z) / np.where(ok, nk, 1.0)[..., None]
+        diff = z[None] - new_m[:, :, None, :]                            # (K, R, m, d)
+        scatter = np.swapaxes(resp[..., None] * diff, -1, -2) @ diff
+        return nk, ok, new_m, scatter
 
     def _m_update(self, nk, ok, new_m, scatter, m, reg, means, covs):
         """The M-step's covariances and weights from each component's weighted scatter.

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_budget, check_int
+from .._validate import check_bool, check_budget, check_int
 from ..schemes import Anchor, Replace
 from ..worlds.digits import N_CLASSES, DigitWorld, digit_mosaic, load_digit_world  # noqa: F401  (cl.digits)
 
@@ -130,8 +130,7 @@ def simulate_digits(world, family, n, generations, scheme=None, replicates=3, se
     if not callable(getattr(family, "fit", None)):
         raise TypeError(f"family must be a model family with fit(data, rng=...) (e.g. cl.GaussianMixtureFit), "
                         f"got {type(family).__name__}")
-    if not isinstance(warm_start, (bool, np.bool_)):
-        raise TypeError(f"warm_start must be True or False, got {warm_start!r}")
+    warm_start = check_bool("warm_start", warm_start)
     check_budget("replicates * n", replicates * n * world.dim)
     check_budget("generations * replicates * n_eval", (generations + 1) * replicates * n_eval * world.dim)
     n_syn, n_real = _split(scheme, n)
