@@ -448,6 +448,42 @@ def test_em_on_moment_features_equals_the_general_em(covariance_type, monkeypatc
             np.testing.assert_allclose(getattr(fast, name), getattr(plain, name), rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.parametrize("n_iter, tol", [(1, 1e-6), (4, 1e-2), (8, 1e-3)])
+def test_moment_em_writes_back_replicates_that_stop_at_different_steps(n_iter, tol, monkeypatch):
+    # The moment path keeps the running replicates in arrays of their own and writes a replicate
+    # back when it stops (converged, or at n_iter): replicates that stop at different steps, and
+    # ones still running at n_iter, must come out as the general EM leaves them.
+    from collapse_lib.models import mixture
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(7, 200, 2))
+    x[:, :70] += rng.normal(size=(7, 1, 2)) * np.linspace(0.5, 4.0, 7)[:, None, None]
+    fam = cl.GaussianMixtureFit(3, n_iter=n_iter, tol=tol)
+    fast, fast_ll = fam.fit_with_history(x)
+    monkeypatch.setattr(mixture, "_MOMENT_DIM", 0)
+    plain, plain_ll = fam.fit_with_history(x)
+    monkeypatch.undo()
+    np.testing.assert_allclose(fast_ll, plain_ll, rtol=1e-10)
+    for name in ("weights", "means", "covs"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(plain, name), rtol=1e-8, atol=1e-10)
+    if n_iter == 8:  # the case is the one it claims: some replicates stop before n_iter, some at it
+        steps = (np.diff(fast_ll, axis=0) != 0).sum(axis=0)
+        assert steps.min() < n_iter and steps.max() == n_iter
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_small_spd_inverse_and_log_determinant_agree_with_lapack(d):
+    from collapse_lib.models.mixture import _spd_inverse_logdet
+
+    rng = np.random.default_rng(d)
+    a = rng.normal(size=(4, 5, d, d + 2))
+    c = a @ np.swapaxes(a, -1, -2) / (d + 2) + np.logspace(-8, 0, 5)[None, :, None, None] * np.eye(d)
+    inv, logdet = _spd_inverse_logdet(c)
+    np.testing.assert_allclose(inv @ c, np.broadcast_to(np.eye(d), c.shape), atol=1e-7)
+    np.testing.assert_allclose(inv, np.linalg.inv(c), rtol=1e-7)
+    np.testing.assert_allclose(logdet, np.linalg.slogdet(c)[1], rtol=1e-12, atol=1e-12)
+
+
 def test_tied_em_with_one_component_is_the_normal_fit():
     x = np.random.default_rng(4).normal(size=(3, 80, 2))
     model = cl.GaussianMixtureFit(1, covariance_type="tied").fit(x)

@@ -31,6 +31,31 @@ _LOG_2PI = np.log(2.0 * np.pi)
 _MOMENT_DIM = 3
 #: the moment-feature E-step normalises without a max-shift while every point's density sum is in this range
 _SUM_LOW, _SUM_HIGH = 1e-280, 1e280
+
+
+def _spd_inverse_logdet(c):
+    """Inverse and log-determinant of a stack of symmetric positive definite matrices ``(..., d, d)``.
+
+    For ``d <= 2`` from the closed forms (``1 / c``; the 2 x 2 adjugate over
+    ``ac - b^2``): a handful of elementwise operations on the stack, cheaper
+    than two LAPACK calls for the small stacks of an EM step; LAPACK above.
+    Agrees with :func:`numpy.linalg.inv` and :func:`numpy.linalg.slogdet` to
+    rounding.
+    """
+    d = c.shape[-1]
+    if d == 1:
+        return 1.0 / c, np.log(c[..., 0, 0])
+    if d == 2:
+        a, b, e = c[..., 0, 0], c[..., 0, 1], c[..., 1, 1]
+        det = a * e - b * b
+        inv = np.empty_like(c)
+        r = 1.0 / det
+        np.multiply(e, r, out=inv[..., 0, 0])
+        np.multiply(a, r, out=inv[..., 1, 1])
+        np.multiply(b, -r, out=inv[..., 0, 1])
+        inv[..., 1, 0] = inv[..., 0, 1]
+        return inv, np.log(det)
+    return np.linalg.inv(c), np.linalg.slogdet(c)[1]
 #: Lloyd iterations of the k-means start (``init="kmeans"``)
 _KMEANS_STEPS = 10
 
@@ -534,18 +559,17 @@ class GaussianMixtureFit(Family):
             # precision and log-determinant come from two LAPACK calls (the covariances are
             # positive definite: the regulariser is on every diagonal), and the normalisation
             # skips the max-shift unless a point's density sum under- or overflows
-            prec = np.linalg.inv(cc)                                     # C^-1, (K, Ra, d, d)
-            logdet = np.linalg.slogdet(cc)[1]
+            prec, logdet = _spd_inverse_logdet(cc)                       # C^-1, (K, Ra, d, d)
             pm = (prec @ mm[..., None])[..., 0]                          # P m, (K, Ra, d)
             coef = np.empty(ww.shape + (d * d + d + 1,))
             np.multiply(prec.reshape(ww.shape + (d * d,)), -0.5, out=coef[..., : d * d])
             coef[..., d * d: d * d + d] = pm
             # an empty component (weight 0) gets log density -inf, set after the product: a -inf
             # coefficient inside it can meet the zero padding of a BLAS kernel and give NaN
-            dead = ww <= 0
-            any_dead = dead.any()
+            any_dead = ww.min() <= 0
+            dead = ww <= 0 if any_dead else None
             logw = np.log(np.where(dead, 1.0, ww)) if any_dead else np.log(ww)
-            coef[..., -1] = logw - 0.5 * (const + logdet + np.sum(mm * pm, axis=-1))
+            coef[..., -1] = logw - 0.5 * (const + logdet + (mm * pm).sum(axis=-1))
 
             def log_density():
                 lp = np.swapaxes(coef, 0, 1) @ ft                        # (Ra, K, m)
@@ -570,35 +594,42 @@ class GaussianMixtureFit(Family):
         resp, ll = e_step(feats_t, w, means, covs)
         current = ll.sum(axis=1) / m
         trace = [current.copy()] if history else None
+        # The loop works on the active replicates' own arrays (all of them at first) and writes a
+        # replicate's parameters back only when it stops: no gather or scatter per step.
+        w, means, covs = np.array(w), np.array(means), np.array(covs)
         active = np.arange(r)
-        fa, fta, rega = feats, feats_t, reg
+        fa, fta, wa, ma, ca, last = feats, feats_t, w, means, covs, current
+        reg_eye = reg[None, :, None, None] * np.eye(d)
         for _ in range(self.n_iter):
             if active.size == 0:
                 break
-            every = active.size == r  # no replicate has stopped: whole arrays, no gather or scatter
-            ma, ca = (means, covs) if every else (means[:, active], covs[:, active])
             sums = np.swapaxes(resp @ fa, 0, 1)                          # (K, Ra, F)
             nk = sums[..., -1]
             ok = nk > tiny
-            safe = np.where(ok, nk, 1.0)
-            new_m = sums[..., d * d: d * d + d] / safe[..., None]
+            every_ok = bool(ok.all())
+            new_m = sums[..., d * d: d * d + d] / (nk if every_ok else np.where(ok, nk, 1.0))[..., None]
             scatter = sums[..., : d * d].reshape(nk.shape + (d, d)) \
                 - nk[..., None, None] * (new_m[..., :, None] * new_m[..., None, :])
-            wa, ma, ca = self._m_update(nk, ok, new_m, scatter, m, rega, ma, ca)
-            if every:
-                w, means, covs = wa, ma, ca
-            else:
-                w[:, active], means[:, active], covs[:, active] = wa, ma, ca
+            wa, ma, ca = self._m_update(nk, ok, new_m, scatter, m, None, ma, ca,
+                                        reg_eye=reg_eye, every=every_ok)
             resp, ll = e_step(fta, wa, ma, ca)
             new = ll.sum(axis=1) / m
-            gain = new - current[active]
-            current[active] = new
+            gain = new - last
+            last = new
             if history:
+                current[active] = new
                 trace.append(current.copy())
             still = gain > self.tol
             if not still.all():
-                active, fa, fta, rega = active[still], fa[still], fta[still], rega[still]
+                done = ~still
+                stop = active[done]
+                w[:, stop], means[:, stop], covs[:, stop] = wa[:, done], ma[:, done], ca[:, done]
+                current[stop] = new[done]
+                active, fa, fta, reg_eye = active[still], fa[still], fta[still], reg_eye[:, still]
+                wa, ma, ca, last = wa[:, still], ma[:, still], ca[:, still], new[still]
                 resp = resp[still]
+        if active.size:  # n_iter reached before these converged
+            w[:, active], means[:, active], covs[:, active] = wa, ma, ca
         return w, means, covs, trace
 
     @staticmethod
@@ -612,24 +643,28 @@ class GaussianMixtureFit(Family):
         scatter = np.swapaxes(resp[..., None] * diff, -1, -2) @ diff
         return nk, ok, new_m, scatter
 
-    def _m_update(self, nk, ok, new_m, scatter, m, reg, means, covs):
+    def _m_update(self, nk, ok, new_m, scatter, m, reg, means, covs, reg_eye=None, every=None):
         """The M-step's covariances and weights from each component's weighted scatter.
 
         ``nk`` (K, Ra) are the components' responsibilities summed, ``ok`` where they are
         above the floor (a component below it keeps its last mean and covariance and gets
         weight 0), ``scatter`` (K, Ra, d, d) the weighted scatter around ``new_m``, ``m`` the
-        number of points, ``reg`` (Ra,) the regulariser added to every diagonal. Returns the
-        weights, means and covariances of the active replicates.
+        number of points, ``reg`` (Ra,) the regulariser added to every diagonal (or ``reg_eye``,
+        ``reg[None, :, None, None] * I`` computed once by the caller), ``every`` whether ``ok``
+        holds everywhere (computed here when not given). Returns the weights, means and
+        covariances of the active replicates.
         """
-        eye = np.eye(scatter.shape[-1])
-        every = ok.all()  # the usual case: no component below the floor, nothing to keep
+        if every is None:
+            every = ok.all()  # the usual case: no component below the floor, nothing to keep
         if self.covariance_type == "tied":
             new_c = np.broadcast_to(scatter.sum(axis=0) / m, scatter.shape)
         else:
             new_c = scatter / (nk if every else np.where(ok, nk, 1.0))[..., None, None]
             if self.covariance_type == "diag":
-                new_c = new_c * eye
-        new_c = new_c + reg[None, :, None, None] * eye
+                new_c = new_c * np.eye(scatter.shape[-1])
+        if reg_eye is None:
+            reg_eye = reg[None, :, None, None] * np.eye(scatter.shape[-1])
+        new_c = new_c + reg_eye
         if every:
             return nk / nk.sum(axis=0, keepdims=True), new_m, new_c
         means = np.where(ok[..., None], new_m, means)
