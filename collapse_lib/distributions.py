@@ -226,7 +226,9 @@ class Normal(Distribution):
         check_rng(rng)
         z = rng.standard_normal(self.batch_shape + (size,))
         if self.batch_shape:
-            return self._mean[:, None] + self._std[:, None] * z
+            z *= self._std[:, None]  # in place: the same values as mean + std * z, one array fewer
+            z += self._mean[:, None]
+            return z
         return float(self._mean) + float(self._std) * z
 
     def __repr__(self):

@@ -34,7 +34,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import check_finite_array, check_fraction, check_real
+from ._validate import check_finite_array, check_fraction, check_real, check_rng
 
 __all__ = [
     "Scheme", "Replace", "Anchor", "Accumulate", "AccumulateSubsample",
@@ -123,7 +123,7 @@ def subset_indices(rng, rows, size, k):
     ``size < 2 k``); never a random key per point of a large pool. Used by :class:`AccumulateSubsample` (chapter 7, "What the
     Nature work does and does not show").
     """
-    from ._validate import check_budget, check_int, check_rng
+    from ._validate import check_budget, check_int
 
     check_rng(rng)
     rows = check_int("rows", rows, minimum=1)
@@ -132,6 +132,11 @@ def subset_indices(rng, rows, size, k):
     # at most 4 k values per row: the indices, or for size <= 4 k one random key per point
     check_budget("k", 4 * k)
     check_budget("rows", rows * 4 * k)
+    return _subset_indices(rng, rows, size, k)
+
+
+def _subset_indices(rng, rows, size, k):
+    """:func:`subset_indices` without the checks, for callers whose arguments are valid by construction."""
     if k == size:
         return np.broadcast_to(np.arange(size), (rows, size)).copy()
     if 2 * k <= size:
@@ -342,7 +347,8 @@ class AccumulateSubsample(_Pooled):
         rng = state.get("rng")
         if rng is None:
             raise ValueError("AccumulateSubsample needs state['rng'] (simulate provides it)")
-        idx = subset_indices(rng, pool.shape[0], pool.shape[1], n)
+        check_rng(rng)
+        idx = _subset_indices(rng, pool.shape[0], pool.shape[1], n)  # a pool of size >= n, built here
         buf = state["_pool"].buf
         # gather from the pool's contiguous buffer by flat index (row r starts at r * capacity):
         # one take, several times faster than fancy indexing on the (R, size) view
