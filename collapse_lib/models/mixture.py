@@ -556,9 +556,10 @@ class GaussianMixtureFit(Family):
 
         def e_step(ft, ww, mm, cc):
             # this loop's time goes to the number of array operations, not their size: the
-            # precision and log-determinant come from two LAPACK calls (the covariances are
-            # positive definite: the regulariser is on every diagonal), and the normalisation
-            # skips the max-shift unless a point's density sum under- or overflows
+            # precision and log-determinant come from closed forms for d <= 2 and two LAPACK
+            # calls for d = 3 (the covariances are positive definite: the regulariser is on
+            # every diagonal), and the normalisation skips the max-shift unless a point's
+            # density sum under- or overflows
             prec, logdet = _spd_inverse_logdet(cc)                       # C^-1, (K, Ra, d, d)
             pm = (prec @ mm[..., None])[..., 0]                          # P m, (K, Ra, d)
             coef = np.empty(ww.shape + (d * d + d + 1,))
