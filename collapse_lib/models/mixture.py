@@ -31,6 +31,8 @@ _LOG_2PI = np.log(2.0 * np.pi)
 _MOMENT_DIM = 3
 #: the moment-feature E-step normalises without a max-shift while every point's density sum is in this range
 _SUM_LOW, _SUM_HIGH = 1e-280, 1e280
+#: Lloyd iterations of the k-means start (``init="kmeans"``)
+_KMEANS_STEPS = 10
 
 
 def _spd_inverse_logdet(c):
@@ -56,8 +58,6 @@ def _spd_inverse_logdet(c):
         inv[..., 1, 0] = inv[..., 0, 1]
         return inv, np.log(det)
     return np.linalg.inv(c), np.linalg.slogdet(c)[1]
-#: Lloyd iterations of the k-means start (``init="kmeans"``)
-_KMEANS_STEPS = 10
 
 
 class GaussianMixtureFit(Family):
