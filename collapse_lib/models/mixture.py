@@ -467,7 +467,8 @@ class GaussianMixtureFit(Family):
             empty_cov = np.broadcast_to(scatter.sum(axis=0) / m + reg[:, None, None] * np.eye(d), (k, r, d, d))
         else:
             empty_cov = np.broadcast_to(np.eye(d) + reg[:, None, None] * np.eye(d), (k, r, d, d))
-        w, means, covs = self._m_update(nk, ok, new_m, scatter, m, reg, np.moveaxis(centres, 1, 0), empty_cov)
+        w, means, covs = self._m_update(nk, ok, new_m, scatter, m, reg[None, :, None, None] * np.eye(d),
+                                        np.moveaxis(centres, 1, 0), empty_cov)
         return np.array(w, order="C"), np.array(means, order="C"), np.array(covs, order="C")
 
     def _em_nd(self, data, history, init, rng):
@@ -510,13 +511,13 @@ class GaussianMixtureFit(Family):
         current = ll.mean(axis=1)
         trace = [current.copy()] if history else None
         active = np.arange(r)
-        za, rega = z, reg
+        za, reg_eye = z, reg[None, :, None, None] * np.eye(d)
         for _ in range(self.n_iter):
             if active.size == 0:
                 break
             ma, ca = means[:, active], covs[:, active]
             nk, ok, new_m, scatter = self._weighted_moments(resp, za, tiny)
-            wa, ma, ca = self._m_update(nk, ok, new_m, scatter, m, rega, ma, ca)
+            wa, ma, ca = self._m_update(nk, ok, new_m, scatter, m, reg_eye, ma, ca)
             w[:, active], means[:, active], covs[:, active] = wa, ma, ca
             resp, ll = e_step(za, wa, ma, ca)
             new = ll.mean(axis=1)
@@ -526,7 +527,7 @@ class GaussianMixtureFit(Family):
                 trace.append(current.copy())
             still = gain > self.tol
             if not still.all():
-                active, za, rega = active[still], za[still], rega[still]
+                active, za, reg_eye = active[still], za[still], reg_eye[:, still]
                 resp = resp[:, still]
         return self._nd_model(w, means, covs, mu, sd, scale, trace)
 
@@ -611,8 +612,7 @@ class GaussianMixtureFit(Family):
             new_m = sums[..., d * d: d * d + d] / (nk if every_ok else np.where(ok, nk, 1.0))[..., None]
             scatter = sums[..., : d * d].reshape(nk.shape + (d, d)) \
                 - nk[..., None, None] * (new_m[..., :, None] * new_m[..., None, :])
-            wa, ma, ca = self._m_update(nk, ok, new_m, scatter, m, None, ma, ca,
-                                        reg_eye=reg_eye, every=every_ok)
+            wa, ma, ca = self._m_update(nk, ok, new_m, scatter, m, reg_eye, ma, ca, every=every_ok)
             resp, ll = e_step(fta, wa, ma, ca)
             new = ll.sum(axis=1) / m
             gain = new - last
@@ -625,7 +625,6 @@ class GaussianMixtureFit(Family):
                 done = ~still
                 stop = active[done]
                 w[:, stop], means[:, stop], covs[:, stop] = wa[:, done], ma[:, done], ca[:, done]
-                current[stop] = new[done]
                 active, fa, fta, reg_eye = active[still], fa[still], fta[still], reg_eye[:, still]
                 wa, ma, ca, last = wa[:, still], ma[:, still], ca[:, still], new[still]
                 resp = resp[still]
@@ -644,15 +643,15 @@ class GaussianMixtureFit(Family):
         scatter = np.swapaxes(resp[..., None] * diff, -1, -2) @ diff
         return nk, ok, new_m, scatter
 
-    def _m_update(self, nk, ok, new_m, scatter, m, reg, means, covs, reg_eye=None, every=None):
+    def _m_update(self, nk, ok, new_m, scatter, m, reg_eye, means, covs, every=None):
         """The M-step's covariances and weights from each component's weighted scatter.
 
         ``nk`` (K, Ra) are the components' responsibilities summed, ``ok`` where they are
         above the floor (a component below it keeps its last mean and covariance and gets
         weight 0), ``scatter`` (K, Ra, d, d) the weighted scatter around ``new_m``, ``m`` the
-        number of points, ``reg`` (Ra,) the regulariser added to every diagonal (or ``reg_eye``,
-        ``reg[None, :, None, None] * I`` computed once by the caller), ``every`` whether ``ok``
-        holds everywhere (computed here when not given). Returns the weights, means and
+        number of points, ``reg_eye`` (1, Ra, d, d) the regulariser times the identity, added to
+        every covariance (callers compute it once per set of active replicates), ``every``
+        whether ``ok`` holds everywhere (computed here when not given). Returns the weights, means and
         covariances of the active replicates.
         """
         if every is None:
@@ -663,8 +662,6 @@ class GaussianMixtureFit(Family):
             new_c = scatter / (nk if every else np.where(ok, nk, 1.0))[..., None, None]
             if self.covariance_type == "diag":
                 new_c = new_c * np.eye(scatter.shape[-1])
-        if reg_eye is None:
-            reg_eye = reg[None, :, None, None] * np.eye(scatter.shape[-1])
         new_c = new_c + reg_eye
         if every:
             return nk / nk.sum(axis=0, keepdims=True), new_m, new_c
